@@ -1,0 +1,30 @@
+// Console output for applications: println("served {} queries", n).
+#pragma once
+
+#include <sarab/base/format.hpp>
+
+namespace sarab {
+
+namespace platform {
+void console_write(std::string_view text);
+}
+
+// Formats into a line of at most 1 KiB (longer lines are cut) and writes it to the console.
+template<class... Args>
+void println(std::string_view fmt, const Args&... args)
+{
+    InlineFormatBuffer<1024> line;
+    format_to(line, fmt, args...);
+    line.append('\n');
+    platform::console_write(line.view());
+}
+
+template<class... Args>
+void print(std::string_view fmt, const Args&... args)
+{
+    InlineFormatBuffer<1024> text;
+    format_to(text, fmt, args...);
+    platform::console_write(text.view());
+}
+
+} // namespace sarab

@@ -1,0 +1,134 @@
+// Frames: the buffers that carry network packets across the platform seam.
+//
+// A Frame owns one fixed-size buffer from a FramePool and gives it back when destroyed, so
+// a frame can travel from a device's receive ring up to the application, or from the
+// application down to a transmit ring, without being copied. The bytes of the packet sit
+// in the buffer at [offset, offset + size); the space before them is headroom, where each
+// layer on the way down prepends its header.
+#pragma once
+
+#include <sarab/base/error.hpp>
+#include <sarab/base/types.hpp>
+#include <sarab/base/verify.hpp>
+
+#include <memory>
+#include <optional>
+#include <span>
+
+namespace sarab::platform {
+
+class FramePool;
+
+class Frame {
+public:
+    Frame() = default;
+    Frame(Frame&& other)
+        : m_buffer(other.m_buffer)
+        , m_pool(other.m_pool)
+        , m_offset(other.m_offset)
+        , m_size(other.m_size)
+    {
+        other.m_buffer = nullptr;
+    }
+    Frame& operator=(Frame&& other);
+    Frame(const Frame&) = delete;
+    Frame& operator=(const Frame&) = delete;
+    ~Frame() { release(); }
+
+    bool is_null() const { return m_buffer == nullptr; }
+
+    std::span<std::byte> bytes() { return { m_buffer + m_offset, m_size }; }
+    std::span<const std::byte> bytes() const { return { m_buffer + m_offset, m_size }; }
+    std::byte* data() { return m_buffer + m_offset; }
+    usize size() const { return m_size; }
+    usize headroom() const { return m_offset; }
+    usize tailroom() const;
+    usize capacity() const;
+
+    // Grow the packet at the front by n bytes of headroom and return them (for a header).
+    std::span<std::byte> prepend(usize n)
+    {
+        VERIFY(n <= m_offset, "no headroom left in frame");
+        m_offset -= u32(n);
+        m_size += u32(n);
+        return { m_buffer + m_offset, n };
+    }
+    // Drop n bytes from the front (a header that has been parsed).
+    void trim_front(usize n)
+    {
+        VERIFY(n <= m_size);
+        m_offset += u32(n);
+        m_size -= u32(n);
+    }
+    // Grow the packet at the back by n bytes and return them.
+    std::span<std::byte> append(usize n)
+    {
+        VERIFY(n <= tailroom(), "no tailroom left in frame");
+        std::byte* at = m_buffer + m_offset + m_size;
+        m_size += u32(n);
+        return { at, n };
+    }
+    void resize(usize n)
+    {
+        VERIFY(n <= m_size + tailroom());
+        m_size = u32(n);
+    }
+    // The whole buffer and where the packet starts: for drivers that fill a frame.
+    std::byte* buffer() { return m_buffer; }
+    void set_window(usize offset, usize size)
+    {
+        VERIFY(offset + size <= capacity());
+        m_offset = u32(offset);
+        m_size = u32(size);
+    }
+
+private:
+    friend class FramePool;
+    Frame(std::byte* buffer, FramePool* pool, u32 offset)
+        : m_buffer(buffer)
+        , m_pool(pool)
+        , m_offset(offset)
+    {
+    }
+    void release();
+
+    std::byte* m_buffer = nullptr;
+    FramePool* m_pool = nullptr;
+    u32 m_offset = 0;
+    u32 m_size = 0;
+};
+
+// A fixed set of equal buffers, allocated once. Taking and giving back a buffer is a pointer
+// push or pop: no allocation per packet.
+class FramePool {
+public:
+    static constexpr usize default_buffer_size = 2048;
+
+    static ErrorOr<std::unique_ptr<FramePool>> create(usize count, usize buffer_size = default_buffer_size);
+    ~FramePool();
+    FramePool(const FramePool&) = delete;
+    FramePool& operator=(const FramePool&) = delete;
+
+    // An empty frame whose packet starts after `headroom` bytes; none when the pool is empty.
+    std::optional<Frame> allocate(usize headroom = 0);
+
+    usize buffer_size() const { return m_buffer_size; }
+    usize capacity() const { return m_count; }
+    usize available() const { return m_available; }
+
+private:
+    friend class Frame;
+    FramePool() = default;
+    void give_back(std::byte* buffer);
+
+    std::byte* m_storage = nullptr;
+    usize m_buffer_size = 0;
+    usize m_count = 0;
+    usize m_available = 0;
+    std::byte** m_free = nullptr; // stack of free buffers
+};
+
+inline usize Frame::capacity() const { return m_pool ? m_pool->buffer_size() : 0; }
+inline usize Frame::tailroom() const { return capacity() - m_offset - m_size; }
+
+} // namespace sarab::platform

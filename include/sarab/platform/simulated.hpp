@@ -1,0 +1,87 @@
+// The simulated platform, for tests: virtual time, in-memory wires and disks.
+//
+// Time stands still while tasks run and jumps straight to the next deadline (or the next
+// frame arrival) when every task waits, so a test of a 60-second timeout takes
+// microseconds and gives the same result every time. NICs of any number of stacks in one
+// process are joined by wires; each direction of a wire can drop, delay, duplicate, reorder
+// or corrupt frames, from a seeded generator or a hook of the test's own. Every event is
+// written to a trace, so a test can check that two runs were identical; delivered frames can
+// also be written to a pcap file for Wireshark.
+#pragma once
+
+#include <sarab/base/time.hpp>
+#include <sarab/platform/platform.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace sarab::platform::sim {
+
+// What happens to one frame on one direction of a wire.
+struct FaultAction {
+    bool drop = false;
+    u32 copies = 1;          // 2 duplicates the frame
+    Duration extra_delay {}; // on top of the link latency (reordering)
+    bool corrupt = false;    // flip one bit
+};
+
+// Decides the fate of a frame; runs after the random faults below have been drawn into
+// `action`, and may change it.
+using FaultHook = std::function<void(std::span<const std::byte> frame, Instant now, FaultAction& action)>;
+
+struct LinkConfig {
+    Duration latency = std::chrono::microseconds(10);
+    u64 rate_bps = 0;        // 0: infinitely fast; else frames queue behind each other
+    double loss = 0;         // probabilities, 0..1
+    double duplicate = 0;
+    double reorder = 0;      // a reordered frame is held back by reorder_delay
+    Duration reorder_delay = std::chrono::milliseconds(1);
+    double corrupt = 0;
+    bool up = true;          // false: every frame is lost (an outage)
+    FaultHook hook;
+};
+
+// Forgets every device, wire, console output and trace; the clock goes back to zero.
+void reset(u64 seed = 1);
+
+void set_boot_arguments(std::vector<std::string> words);
+void set_image_name(std::string name);
+
+// A NIC that net_acquire(name) will open.
+void add_nic(std::string name, MacAddress mac, u16 mtu = 1500);
+// Joins two NICs; frames sent by `a` arrive at `b` under `a_to_b`, and the other way round.
+void connect(const std::string& a, const std::string& b, LinkConfig a_to_b = {}, LinkConfig b_to_a = {});
+// The configuration of the direction from `from` (change it at any time, e.g. for an outage).
+LinkConfig& link(const std::string& from);
+
+// A disk that block_acquire(name) will open, filled with zeroes.
+void add_disk(std::string name, u64 sectors, u32 sector_size = 512, bool read_only = false);
+std::span<std::byte> disk_contents(const std::string& name);
+
+// Everything written to the console since reset; echoed to stdout too when `echo` is set.
+const std::string& console_output();
+void set_console_echo(bool echo);
+
+// The virtual clock.
+Instant now();
+
+struct Counters {
+    u64 transmitted = 0;
+    u64 delivered = 0;
+    u64 dropped = 0;
+    u64 duplicated = 0;
+    u64 corrupted = 0;
+    u64 too_big = 0;
+};
+Counters counters();
+
+// The trace of every event since reset, one line each, and a hash of it.
+const std::vector<std::string>& trace();
+u64 trace_hash();
+
+// Writes every frame delivered from now on (with its virtual time) to a pcap file.
+bool start_pcap(const std::string& path);
+void stop_pcap();
+
+} // namespace sarab::platform::sim

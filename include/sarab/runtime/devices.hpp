@@ -1,0 +1,101 @@
+// Devices as an application declares and uses them.
+//
+// An application declares the devices it needs as namespace-scope objects, by name:
+//
+//     sarab::NetDevice service { "service", "the interface that answers queries" };
+//     sarab::BlockDevice data { "data", "where records are kept" };
+//
+// The runtime opens every declared device before app_main runs (and stops with a clear
+// error if one is missing), so inside app_main they are ready to use. How a name is bound to
+// something real is the platform's business: a tap interface or a file on hosted, a virtio
+// device on virtio, an in-memory one on the simulated platform.
+#pragma once
+
+#include <sarab/base/error.hpp>
+#include <sarab/platform/platform.hpp>
+#include <sarab/runtime/scheduler.hpp>
+
+namespace sarab {
+
+enum class DeviceKind : u8 { net, block };
+
+class DeviceDeclaration {
+public:
+    DeviceDeclaration(DeviceKind kind, const char* name, const char* help);
+    DeviceDeclaration(const DeviceDeclaration&) = delete;
+    DeviceDeclaration& operator=(const DeviceDeclaration&) = delete;
+
+    DeviceKind kind() const { return m_kind; }
+    std::string_view name() const { return m_name; }
+    std::string_view help() const { return m_help; }
+    bool is_open() const { return m_open; }
+    DeviceDeclaration* next() const { return m_next; }
+    static DeviceDeclaration* first();
+
+protected:
+    ~DeviceDeclaration() = default;
+    bool m_open = false;
+
+private:
+    DeviceKind m_kind;
+    const char* m_name;
+    const char* m_help;
+    DeviceDeclaration* m_next;
+};
+
+class NetDevice final : public DeviceDeclaration {
+public:
+    NetDevice(const char* name, const char* help)
+        : DeviceDeclaration(DeviceKind::net, name, help)
+    {
+    }
+
+    ErrorOr<void, platform::NetError> open();
+
+    const platform::NetInfo& info() const
+    {
+        VERIFY(m_open, "net device used before it was opened");
+        return m_info;
+    }
+    platform::Handle handle() const { return info().handle; }
+    platform::MacAddress mac() const { return info().mac; }
+    u16 mtu() const { return info().mtu; }
+
+    // A frame to fill and transmit, with `headroom` bytes free in front; none if the pool is
+    // exhausted.
+    std::optional<platform::Frame> allocate(usize headroom = 0) { return platform::net_frame_pool(handle()).allocate(headroom); }
+    ErrorOr<platform::Frame, platform::NetError> try_receive() { return platform::net_receive(handle()); }
+    ErrorOr<void, platform::NetError> transmit(platform::Frame&& frame) { return platform::net_transmit(handle(), std::move(frame)); }
+    // co_await readable(): resumes when frames are waiting.
+    detail::DeviceAwaiter readable() { return wait_for_device(handle()); }
+    // Waits for the next frame.
+    Task<ErrorOr<platform::Frame, platform::NetError>> receive();
+
+private:
+    platform::NetInfo m_info {};
+};
+
+class BlockDevice final : public DeviceDeclaration {
+public:
+    BlockDevice(const char* name, const char* help)
+        : DeviceDeclaration(DeviceKind::block, name, help)
+    {
+    }
+
+    ErrorOr<void, platform::BlockError> open();
+
+    const platform::BlockInfo& info() const
+    {
+        VERIFY(m_open, "block device used before it was opened");
+        return m_info;
+    }
+    u32 sector_size() const { return info().sector_size; }
+    u64 sectors() const { return info().sectors; }
+    ErrorOr<void, platform::BlockError> read(u64 sector, std::span<std::byte> buffer) { return platform::block_read(info().handle, sector, buffer); }
+    ErrorOr<void, platform::BlockError> write(u64 sector, std::span<const std::byte> buffer) { return platform::block_write(info().handle, sector, buffer); }
+
+private:
+    platform::BlockInfo m_info {};
+};
+
+} // namespace sarab

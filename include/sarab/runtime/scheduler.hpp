@@ -1,0 +1,230 @@
+// The scheduler: runs tasks on one core, keeps the timers, and waits on the platform.
+#pragma once
+
+#include <sarab/base/error.hpp>
+#include <sarab/base/time.hpp>
+#include <sarab/platform/platform.hpp>
+#include <sarab/runtime/task.hpp>
+#include <sarab/runtime/waiter.hpp>
+
+#include <array>
+#include <vector>
+
+namespace sarab {
+
+namespace detail {
+
+// The state of one spawned (or run) task: its top frame and who waits for it to end.
+struct TaskRoot {
+    enum class State : u8 { scheduled, completed, cancelled };
+
+    std::coroutine_handle<> frame;
+    Waiter start;       // the first resumption, through the ready queue
+    WaitQueue joiners;  // tasks waiting for this one to end
+    TaskRoot* prev = nullptr;
+    TaskRoot* next = nullptr;
+    u32 references = 1; // the scheduler's, plus one per TaskHandle
+    State state = State::scheduled;
+    bool keep_frame = false; // Scheduler::run reads the result out of the frame afterwards
+};
+
+// A binary min-heap of waiters by (deadline, sequence): equal deadlines fire in the order
+// they were set, so runs are deterministic.
+class TimerHeap {
+public:
+    bool empty() const { return m_heap.empty(); }
+    usize size() const { return m_heap.size(); }
+    Waiter& top() const { return *m_heap.front(); }
+    void push(Waiter&);
+    void remove(Waiter&);
+    void reserve(usize n) { m_heap.reserve(n); }
+
+private:
+    static bool before(const Waiter* a, const Waiter* b)
+    {
+        return a->deadline < b->deadline || (a->deadline == b->deadline && a->sequence < b->sequence);
+    }
+    void place(usize index, Waiter* w)
+    {
+        m_heap[index] = w;
+        w->heap_index = u32(index);
+    }
+    void sift_up(usize index);
+    void sift_down(usize index);
+
+    std::vector<Waiter*> m_heap;
+};
+
+struct JoinAwaiter {
+    TaskRoot* root;
+    Waiter waiter;
+    bool await_ready() const noexcept { return root->state != TaskRoot::State::scheduled; }
+    template<SarabPromise P>
+    void await_suspend(std::coroutine_handle<P> h)
+    {
+        waiter.handle = h;
+        waiter.root = h.promise().root;
+        root->joiners.push_back(waiter);
+    }
+    ErrorOr<void> await_resume() const
+    {
+        if (root->state == TaskRoot::State::cancelled)
+            return failure(Errc::cancelled);
+        return {};
+    }
+};
+
+} // namespace detail
+
+class Scheduler;
+
+// A spawned task, seen from outside: cancel it, or wait for it to end.
+class TaskHandle {
+public:
+    TaskHandle() = default;
+    explicit TaskHandle(detail::TaskRoot* root);
+    TaskHandle(const TaskHandle&);
+    TaskHandle& operator=(const TaskHandle&);
+    TaskHandle(TaskHandle&& other) noexcept
+        : m_root(std::exchange(other.m_root, nullptr))
+    {
+    }
+    TaskHandle& operator=(TaskHandle&& other) noexcept;
+    ~TaskHandle();
+
+    bool is_valid() const { return m_root != nullptr; }
+    bool is_done() const;
+    bool was_cancelled() const;
+
+    // Destroys the task where it waits (its awaiters unlink themselves) and wakes its
+    // joiners. Nothing happens if it has already ended. A task cannot cancel itself.
+    void cancel();
+
+    // co_await handle.join(): ErrorOr<void> that is Errc::cancelled if the task was cancelled.
+    detail::JoinAwaiter join() const
+    {
+        VERIFY(m_root, "join() on an empty TaskHandle");
+        return detail::JoinAwaiter { m_root, {} };
+    }
+
+private:
+    detail::TaskRoot* m_root = nullptr;
+};
+
+class Scheduler {
+public:
+    Scheduler();
+    ~Scheduler(); // cancels every task still alive
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    // The scheduler of this image (there is one at a time).
+    static Scheduler& current();
+
+    // Runs `task` and everything it spawns until `task` has finished; returns its value.
+    template<class T>
+    T run(Task<T> task)
+    {
+        auto handle = task.handle();
+        detail::TaskRoot root;
+        root.keep_frame = true;
+        root.references = 2; // ours and the scheduler's
+        start_root(root, handle);
+        run_until(root);
+        return handle.promise().take_result();
+    }
+
+    // Starts `task` at the next turn of the loop and lets it run on its own.
+    TaskHandle spawn(Task<void> task);
+
+    // ---- for awaiters ----
+    void make_ready(detail::Waiter&);
+    void add_timer(detail::Waiter&, Instant deadline);
+    void remove_timer(detail::Waiter& w) { m_timers.remove(w); }
+    void wait_for_device(detail::Waiter&, platform::Handle);
+    detail::TaskRoot* running_root() const { return m_running_root; }
+
+    // ---- for the runtime and for tests ----
+    struct Stats {
+        u64 resumes = 0;
+        u64 yields = 0;       // calls into platform::yield
+        u64 timers_fired = 0;
+        u64 tasks_spawned = 0;
+        usize live_tasks = 0;
+        usize pending_timers = 0;
+    };
+    Stats stats() const;
+    // Runs one turn of the loop: ready tasks, timers, one platform::yield.
+    void run_once();
+    void reserve_timers(usize n) { m_timers.reserve(n); }
+
+private:
+    friend struct TaskHandle_access;
+    friend class TaskHandle;
+    friend std::coroutine_handle<> detail::finish_root(detail::TaskRoot*, std::coroutine_handle<>) noexcept;
+
+    void start_root(detail::TaskRoot&, std::coroutine_handle<> frame);
+    void run_until(detail::TaskRoot&);
+    void run_ready_batch();
+    void fire_timers(Instant now);
+    void end_root(detail::TaskRoot&, detail::TaskRoot::State);
+    void unref_root(detail::TaskRoot&);
+    void cancel_root(detail::TaskRoot&);
+
+    detail::WaitQueue m_ready;
+    detail::TimerHeap m_timers;
+    std::array<detail::WaitQueue, platform::max_handles> m_device_waiters;
+    platform::HandleSet m_interest;
+    detail::TaskRoot* m_roots = nullptr; // every live root, for shutdown
+    detail::TaskRoot* m_running_root = nullptr;
+    detail::TaskRoot* m_awaited = nullptr; // the task run() is running
+    u64 m_timer_sequence = 0;
+    Stats m_stats;
+};
+
+// ---- awaitables for tasks ----------------------------------------------------------------
+
+namespace detail {
+
+struct SleepAwaiter {
+    Instant deadline;
+    Waiter waiter;
+    bool await_ready() const noexcept { return false; }
+    template<SarabPromise P>
+    void await_suspend(std::coroutine_handle<P> h)
+    {
+        waiter.handle = h;
+        waiter.root = h.promise().root;
+        Scheduler::current().add_timer(waiter, deadline);
+    }
+    void await_resume() const noexcept { }
+};
+
+struct DeviceAwaiter {
+    platform::Handle device;
+    Waiter waiter;
+    bool await_ready() const noexcept { return false; }
+    template<SarabPromise P>
+    void await_suspend(std::coroutine_handle<P> h)
+    {
+        waiter.handle = h;
+        waiter.root = h.promise().root;
+        Scheduler::current().wait_for_device(waiter, device);
+    }
+    void await_resume() const noexcept { }
+};
+
+} // namespace detail
+
+// co_await sleep_until(t): resumes once the monotonic clock has reached t.
+inline detail::SleepAwaiter sleep_until(Instant deadline) { return { deadline, {} }; }
+// co_await sleep_for(d): resumes after at least d. sleep_for(0ns) lets other tasks run first.
+inline detail::SleepAwaiter sleep_for(Duration d) { return { MonotonicClock::now() + d, {} }; }
+// co_await yield_now(): goes to the back of the ready queue.
+inline detail::SleepAwaiter yield_now() { return { Instant::min(), {} }; }
+// co_await wait_for_device(h): resumes when the platform reports device h ready.
+inline detail::DeviceAwaiter wait_for_device(platform::Handle h) { return { h, {} }; }
+
+inline TaskHandle spawn(Task<void> task) { return Scheduler::current().spawn(std::move(task)); }
+
+} // namespace sarab

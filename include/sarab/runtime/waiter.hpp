@@ -1,0 +1,112 @@
+// Runtime layer: coroutines, the scheduler, timers and waiting.
+//
+// Contract: one scheduler per image, on one core, cooperative. A Task runs until it awaits
+// something; every place a task can wait (a timer, an event, a device, a channel, another
+// task) is an awaiter holding a Waiter node, and every Waiter unlinks itself when destroyed.
+// That is what makes cancellation safe: cancelling a task destroys its coroutine frames, and
+// with them the awaiters it was suspended in, wherever they were queued. The loop runs
+// ready tasks, finds the earliest timer, yields to the platform until then or until a
+// device of interest is ready, and wakes whatever that made ready. It never busy-waits.
+#pragma once
+
+#include <sarab/base/time.hpp>
+#include <sarab/base/types.hpp>
+#include <sarab/base/verify.hpp>
+
+#include <coroutine>
+
+namespace sarab::detail {
+
+struct TaskRoot;
+class WaitQueue;
+
+// A suspended coroutine and where it waits: in at most one WaitQueue (the ready queue is one
+// too) or in the timer heap.
+struct Waiter {
+    static constexpr u32 no_index = ~u32(0);
+
+    Waiter() = default;
+    Waiter(const Waiter&) = delete;
+    Waiter& operator=(const Waiter&) = delete;
+    ~Waiter() { detach(); }
+
+    bool is_linked() const { return queue != nullptr || heap_index != no_index; }
+    void detach();
+
+    std::coroutine_handle<> handle;
+    TaskRoot* root = nullptr;
+    Waiter* prev = nullptr;
+    Waiter* next = nullptr;
+    WaitQueue* queue = nullptr;
+    Instant deadline {};
+    u64 sequence = 0;
+    u32 heap_index = no_index;
+};
+
+// An intrusive FIFO of waiters; O(1) to add, take and remove.
+class WaitQueue {
+public:
+    WaitQueue() = default;
+    WaitQueue(const WaitQueue&) = delete;
+    WaitQueue& operator=(const WaitQueue&) = delete;
+    ~WaitQueue()
+    {
+        while (m_head)
+            remove(*m_head);
+    }
+
+    bool empty() const { return m_head == nullptr; }
+    usize size() const { return m_size; }
+
+    void push_back(Waiter& w)
+    {
+        VERIFY(!w.is_linked(), "a waiter can wait in one place at a time");
+        w.queue = this;
+        w.prev = m_tail;
+        w.next = nullptr;
+        if (m_tail)
+            m_tail->next = &w;
+        else
+            m_head = &w;
+        m_tail = &w;
+        ++m_size;
+    }
+
+    Waiter* pop_front()
+    {
+        Waiter* w = m_head;
+        if (w)
+            remove(*w);
+        return w;
+    }
+
+    void remove(Waiter& w)
+    {
+        VERIFY(w.queue == this);
+        if (w.prev)
+            w.prev->next = w.next;
+        else
+            m_head = w.next;
+        if (w.next)
+            w.next->prev = w.prev;
+        else
+            m_tail = w.prev;
+        w.prev = w.next = nullptr;
+        w.queue = nullptr;
+        --m_size;
+    }
+
+    // Moves every waiter of `other` to the back of this queue.
+    void splice(WaitQueue& other)
+    {
+        while (Waiter* w = other.pop_front())
+            push_back(*w);
+    }
+
+private:
+    Waiter* m_head = nullptr;
+    Waiter* m_tail = nullptr;
+    usize m_size = 0;
+};
+
+} // namespace sarab::detail

@@ -1,0 +1,404 @@
+// The hosted platform: a Linux process.
+//
+// Console is stdout; clocks are CLOCK_MONOTONIC and CLOCK_REALTIME; yield is ppoll over the
+// descriptors of the devices of interest; net devices are tap interfaces (IFF_TAP|IFF_NO_PI)
+// opened by name; block devices are files. Device names are bound with boot arguments:
+// --dev=NAME=tap:IFNAME, --dev=NAME=file:PATH, or --net=tap:IFNAME for every net device that
+// --dev does not name.
+#include <sarab/base/boot_args.hpp>
+#include <sarab/base/log.hpp>
+#include <sarab/platform/hosted.hpp>
+#include <sarab/platform/platform.hpp>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <string>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <vector>
+
+namespace sarab::platform {
+
+namespace {
+
+log::Source g_log { "platform" };
+BootArgList g_dev { "dev", "NAME=tap:IF|NAME=file:PATH", "bind a declared device to a tap interface or a file", ArgGroup::platform };
+BootArg<std::string_view> g_net { "net", "", "bind every net device not named by --dev to a tap interface: tap:IF", ArgGroup::platform };
+
+constexpr usize rx_pool_frames = 512;
+
+enum class Kind : u8 { free, tap, file, fd };
+
+struct Device {
+    Kind kind = Kind::free;
+    int fd = -1;
+    bool writable = false; // for watched descriptors
+    u32 sector_size = 0;
+    u64 sectors = 0;
+    bool read_only = false;
+    std::unique_ptr<FramePool> pool;
+};
+
+std::array<Device, max_handles> g_devices;
+std::vector<std::string_view> g_args;
+std::string_view g_image_name = "sarab";
+u64 g_clock_origin = 0;
+
+u64 read_clock(clockid_t id)
+{
+    timespec ts;
+    clock_gettime(id, &ts);
+    return u64(ts.tv_sec) * 1'000'000'000u + u64(ts.tv_nsec);
+}
+
+ErrorOr<Handle, Errc> allocate_handle(Kind kind, int fd)
+{
+    for (Handle h = 0; h < max_handles; ++h) {
+        if (g_devices[h].kind == Kind::free) {
+            g_devices[h] = Device {};
+            g_devices[h].kind = kind;
+            g_devices[h].fd = fd;
+            return h;
+        }
+    }
+    return failure(Errc::busy);
+}
+
+// The binding for a device name: the part after "NAME=" of a --dev, or --net for net devices.
+std::string_view binding_of(std::string_view name, bool net)
+{
+    std::string_view found;
+    for (std::string_view spec : g_dev.values()) {
+        usize eq = spec.find('=');
+        if (eq != std::string_view::npos && spec.substr(0, eq) == name)
+            found = spec.substr(eq + 1);
+    }
+    if (found.empty() && net)
+        found = g_net.value();
+    return found;
+}
+
+// A locally administered unicast address derived from the interface and device names, so
+// that the same binding gets the same address on every run.
+MacAddress make_mac(std::string_view ifname, std::string_view name)
+{
+    u32 hash = 2166136261u;
+    for (char c : ifname)
+        hash = (hash ^ u8(c)) * 16777619u;
+    hash = (hash ^ '/') * 16777619u;
+    for (char c : name)
+        hash = (hash ^ u8(c)) * 16777619u;
+    return { 0x02, 0x53, 0x52, u8(hash >> 16), u8(hash >> 8), u8(hash) };
+}
+
+} // namespace
+
+// ---- console and clocks -------------------------------------------------------------------
+
+void console_write(std::string_view text)
+{
+    while (!text.empty()) {
+        ssize_t n = ::write(STDOUT_FILENO, text.data(), text.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        text.remove_prefix(usize(n));
+    }
+}
+
+u64 monotonic_ns() { return read_clock(CLOCK_MONOTONIC) - g_clock_origin; }
+u64 wall_ns() { return read_clock(CLOCK_REALTIME); }
+
+// ---- yield --------------------------------------------------------------------------------
+
+HandleSet yield(u64 deadline_ns, HandleSet interest)
+{
+    pollfd fds[max_handles];
+    Handle owners[max_handles];
+    nfds_t n = 0;
+    interest.for_each([&](Handle h) {
+        VERIFY(g_devices[h].kind != Kind::free, "yield on a handle that is not open");
+        if (g_devices[h].kind == Kind::file)
+            return; // block I/O is synchronous; never "ready"
+        fds[n].fd = g_devices[h].fd;
+        fds[n].events = short(POLLIN | (g_devices[h].writable ? POLLOUT : 0));
+        fds[n].revents = 0;
+        owners[n++] = h;
+    });
+
+    for (;;) {
+        u64 now = monotonic_ns();
+        timespec timeout {};
+        timespec* timeout_ptr = &timeout;
+        if (deadline_ns == ~u64(0)) {
+            timeout_ptr = nullptr;
+        } else if (deadline_ns > now) {
+            u64 wait = deadline_ns - now;
+            timeout.tv_sec = time_t(wait / 1'000'000'000u);
+            timeout.tv_nsec = long(wait % 1'000'000'000u);
+        }
+        int r = ::ppoll(fds, n, timeout_ptr, nullptr);
+        if (r < 0 && errno == EINTR)
+            continue;
+        VERIFY(r >= 0, "ppoll failed");
+        HandleSet ready;
+        for (nfds_t i = 0; i < n; ++i) {
+            if (fds[i].revents)
+                ready.add(owners[i]);
+        }
+        // ppoll's timeout is rounded to the kernel's timer slack: never return early.
+        if (!ready.empty() || monotonic_ns() >= deadline_ns || deadline_ns == ~u64(0))
+            return ready;
+    }
+}
+
+// ---- network: tap devices ------------------------------------------------------------------
+
+ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
+{
+    std::string_view binding = binding_of(name, true);
+    if (binding.empty()) {
+        log::error(g_log, "net device '{}' is bound to nothing: pass --net=tap:IF or --dev={}=tap:IF", name, name);
+        return failure(NetError::not_bound);
+    }
+    if (binding.substr(0, 4) != "tap:" || binding.size() <= 4 || binding.size() - 4 >= IFNAMSIZ) {
+        log::error(g_log, "net device '{}': '{}' is not tap:IFNAME", name, binding);
+        return failure(NetError::not_bound);
+    }
+    std::string_view ifname = binding.substr(4);
+
+    int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        log::error(g_log, "net device '{}': cannot open /dev/net/tun: {}", name, std::strerror(errno));
+        return failure(NetError::unavailable);
+    }
+    ifreq ifr {};
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
+    if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        log::error(g_log, "net device '{}': cannot attach to tap interface {}: {}", name, ifname, std::strerror(errno));
+        ::close(fd);
+        return failure(NetError::unavailable);
+    }
+
+    // The MTU is the interface's, as the host configured it.
+    u16 mtu = 1500;
+    int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock >= 0) {
+        ifreq q {};
+        std::memcpy(q.ifr_name, ifname.data(), ifname.size());
+        if (::ioctl(sock, SIOCGIFMTU, &q) == 0 && q.ifr_mtu > 0 && q.ifr_mtu <= 65535)
+            mtu = u16(q.ifr_mtu);
+        ::close(sock);
+    }
+
+    auto handle = allocate_handle(Kind::tap, fd);
+    if (!handle) {
+        ::close(fd);
+        return failure(NetError::unavailable);
+    }
+    usize buffer = usize(mtu) + 14 + 4 + 256; // frame, VLAN tag, and headroom for the stack
+    auto pool = FramePool::create(rx_pool_frames, buffer < FramePool::default_buffer_size ? FramePool::default_buffer_size : buffer);
+    if (!pool) {
+        ::close(fd);
+        g_devices[*handle].kind = Kind::free;
+        return failure(NetError::no_buffers);
+    }
+    g_devices[*handle].pool = pool.release_value();
+    return NetInfo { *handle, make_mac(ifname, name), mtu };
+}
+
+ErrorOr<Frame, NetError> net_receive(Handle h)
+{
+    Device& d = g_devices[h];
+    VERIFY(d.kind == Kind::tap, "net_receive on a handle that is not a net device");
+    auto frame = d.pool->allocate(0);
+    if (!frame)
+        return failure(NetError::no_buffers);
+    for (;;) {
+        ssize_t n = ::read(d.fd, frame->buffer(), frame->capacity());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return failure(NetError::empty);
+        if (n < 0)
+            return failure(NetError::io);
+        frame->set_window(0, usize(n));
+        return std::move(*frame);
+    }
+}
+
+ErrorOr<void, NetError> net_transmit(Handle h, Frame&& frame)
+{
+    Device& d = g_devices[h];
+    VERIFY(d.kind == Kind::tap, "net_transmit on a handle that is not a net device");
+    Frame owned = std::move(frame); // given back to its pool when this returns
+    for (;;) {
+        ssize_t n = ::write(d.fd, owned.data(), owned.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
+            return failure(NetError::full);
+        if (n < 0 && errno == EINVAL)
+            return failure(NetError::too_big);
+        if (n < 0)
+            return failure(NetError::io);
+        return {};
+    }
+}
+
+FramePool& net_frame_pool(Handle h)
+{
+    VERIFY(g_devices[h].kind == Kind::tap && g_devices[h].pool);
+    return *g_devices[h].pool;
+}
+
+// ---- block: files --------------------------------------------------------------------------
+
+ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
+{
+    std::string_view binding = binding_of(name, false);
+    if (binding.substr(0, 5) != "file:" || binding.size() <= 5) {
+        log::error(g_log, "block device '{}' is bound to nothing: pass --dev={}=file:PATH", name, name);
+        return failure(BlockError::not_bound);
+    }
+    std::string path(binding.substr(5));
+    bool read_only = false;
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0 && (errno == EACCES || errno == EROFS)) {
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        read_only = true;
+    }
+    if (fd < 0) {
+        log::error(g_log, "block device '{}': cannot open {}: {}", name, path, std::strerror(errno));
+        return failure(BlockError::unavailable);
+    }
+    struct stat st;
+    if (::fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        log::error(g_log, "block device '{}': {} is not a regular file", name, path);
+        ::close(fd);
+        return failure(BlockError::unavailable);
+    }
+    auto handle = allocate_handle(Kind::file, fd);
+    if (!handle) {
+        ::close(fd);
+        return failure(BlockError::unavailable);
+    }
+    Device& d = g_devices[*handle];
+    d.sector_size = 512;
+    d.sectors = u64(st.st_size) / 512;
+    d.read_only = read_only;
+    return BlockInfo { *handle, d.sector_size, d.sectors, read_only };
+}
+
+static ErrorOr<void, BlockError> check_block(const Device& d, u64 sector, usize bytes)
+{
+    VERIFY(d.kind == Kind::file, "block I/O on a handle that is not a block device");
+    if (bytes % d.sector_size != 0)
+        return failure(BlockError::unaligned);
+    u64 count = bytes / d.sector_size;
+    if (sector > d.sectors || count > d.sectors - sector)
+        return failure(BlockError::out_of_range);
+    return {};
+}
+
+ErrorOr<void, BlockError> block_read(Handle h, u64 sector, std::span<std::byte> buffer)
+{
+    Device& d = g_devices[h];
+    TRY(check_block(d, sector, buffer.size()));
+    usize done = 0;
+    while (done < buffer.size()) {
+        ssize_t n = ::pread(d.fd, buffer.data() + done, buffer.size() - done, off_t(sector * d.sector_size + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return failure(BlockError::io);
+        done += usize(n);
+    }
+    return {};
+}
+
+ErrorOr<void, BlockError> block_write(Handle h, u64 sector, std::span<const std::byte> buffer)
+{
+    Device& d = g_devices[h];
+    TRY(check_block(d, sector, buffer.size()));
+    if (d.read_only)
+        return failure(BlockError::read_only);
+    usize done = 0;
+    while (done < buffer.size()) {
+        ssize_t n = ::pwrite(d.fd, buffer.data() + done, buffer.size() - done, off_t(sector * d.sector_size + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return failure(BlockError::io);
+        done += usize(n);
+    }
+    // "On return the data has reached the device": for a file, the kernel's page cache.
+    // Durability against host crashes (fdatasync) is the storage layer's explicit flush.
+    return {};
+}
+
+// ---- watched descriptors (socket stack) ----------------------------------------------------
+
+ErrorOr<Handle, Errc> hosted::watch_fd(int fd, bool writable)
+{
+    Handle h = TRY(allocate_handle(Kind::fd, fd));
+    g_devices[h].writable = writable;
+    return h;
+}
+
+void hosted::unwatch_fd(Handle h)
+{
+    VERIFY(g_devices[h].kind == Kind::fd);
+    g_devices[h] = Device {};
+}
+
+// ---- arguments and exit --------------------------------------------------------------------
+
+std::span<const std::string_view> boot_arguments() { return g_args; }
+std::string_view image_name() { return g_image_name; }
+
+void exit(int status)
+{
+    std::_Exit(status & 0xff);
+}
+
+void abort(std::string_view message)
+{
+    console_write(message);
+    console_write("\nbacktrace:\n");
+    void* frames[64];
+    int n = ::backtrace(frames, 64);
+    ::backtrace_symbols_fd(frames, n, STDOUT_FILENO);
+    ::signal(SIGABRT, SIG_DFL);
+    std::abort();
+}
+
+void hosted::init(int argc, char** argv)
+{
+    g_clock_origin = read_clock(CLOCK_MONOTONIC);
+    if (argc > 0 && argv[0]) {
+        std::string_view path = argv[0];
+        usize slash = path.rfind('/');
+        g_image_name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    }
+    g_args.clear();
+    for (int i = 1; i < argc; ++i)
+        g_args.emplace_back(argv[i]);
+    // A peer that goes away must not kill the image.
+    ::signal(SIGPIPE, SIG_IGN);
+}
+
+} // namespace sarab::platform

@@ -1,0 +1,481 @@
+// The simulated platform. See include/sarab/platform/simulated.hpp for what it models.
+#include <sarab/base/format.hpp>
+#include <sarab/platform/simulated.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <memory>
+#include <unistd.h>
+
+namespace sarab::platform {
+
+namespace {
+
+struct Nic {
+    std::string name;
+    MacAddress mac {};
+    u16 mtu = 1500;
+    bool acquired = false;
+    Handle handle = 0;
+    std::unique_ptr<FramePool> pool;
+    std::deque<std::vector<std::byte>> rx;
+    int peer = -1;          // index of the NIC at the other end
+    sim::LinkConfig out;    // the direction from this NIC
+    u64 rng = 0;
+    u64 link_free_at = 0;   // when the outgoing link has sent what it was given
+};
+
+struct Disk {
+    std::string name;
+    u32 sector_size = 512;
+    bool read_only = false;
+    bool acquired = false;
+    std::vector<std::byte> bytes;
+};
+
+struct InFlight {
+    int to;
+    std::vector<std::byte> bytes;
+};
+
+struct Handles {
+    enum class Kind : u8 { free, nic, disk } kind = Kind::free;
+    usize index = 0;
+};
+
+struct World {
+    u64 now = 0;
+    u64 seed = 1;
+    u64 sequence = 0;
+    std::vector<std::unique_ptr<Nic>> nics;
+    std::vector<std::unique_ptr<Disk>> disks;
+    std::array<Handles, max_handles> handles {};
+    std::multimap<std::pair<u64, u64>, InFlight> in_flight; // (time, sequence) -> frame
+    std::vector<std::string> words;
+    std::vector<std::string_view> word_views;
+    std::string image_name = "simulated";
+    std::string console;
+    bool echo = false;
+    std::vector<std::string> trace;
+    u64 trace_hash = 1469598103934665603ull;
+    sim::Counters counters;
+    std::FILE* pcap = nullptr;
+};
+
+World& world()
+{
+    static World w;
+    return w;
+}
+
+u64 next_random(u64& state)
+{
+    // xorshift64*: small, fast and the same everywhere.
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return state * 2685821657736338717ull;
+}
+
+double next_unit(u64& state) { return double(next_random(state) >> 11) * (1.0 / 9007199254740992.0); }
+
+template<class... Args>
+void record(std::string_view fmt, const Args&... args)
+{
+    World& w = world();
+    InlineFormatBuffer<256> line;
+    format_to(line, "{}.{:09} ", w.now / 1'000'000'000, w.now % 1'000'000'000);
+    format_to(line, fmt, args...);
+    for (char c : line.view())
+        w.trace_hash = (w.trace_hash ^ u8(c)) * 1099511628211ull;
+    w.trace_hash = (w.trace_hash ^ '\n') * 1099511628211ull;
+    w.trace.emplace_back(line.view());
+}
+
+void write_pcap_record(std::span<const std::byte> bytes)
+{
+    World& w = world();
+    if (!w.pcap)
+        return;
+    u32 header[4] = { u32(w.now / 1'000'000'000), u32((w.now % 1'000'000'000) / 1000), u32(bytes.size()), u32(bytes.size()) };
+    std::fwrite(header, sizeof header, 1, w.pcap);
+    std::fwrite(bytes.data(), 1, bytes.size(), w.pcap);
+}
+
+Nic* nic_by_name(std::string_view name)
+{
+    for (auto& n : world().nics) {
+        if (n->name == name)
+            return n.get();
+    }
+    return nullptr;
+}
+
+int nic_index(const std::string& name)
+{
+    auto& nics = world().nics;
+    for (usize i = 0; i < nics.size(); ++i) {
+        if (nics[i]->name == name)
+            return int(i);
+    }
+    return -1;
+}
+
+Handle take_handle(Handles::Kind kind, usize index)
+{
+    World& w = world();
+    for (Handle h = 0; h < max_handles; ++h) {
+        if (w.handles[h].kind == Handles::Kind::free) {
+            w.handles[h] = { kind, index };
+            return h;
+        }
+    }
+    VERIFY_NOT_REACHED();
+}
+
+Nic& nic_of(Handle h)
+{
+    World& w = world();
+    VERIFY(h < max_handles && w.handles[h].kind == Handles::Kind::nic, "not a simulated NIC handle");
+    return *w.nics[w.handles[h].index];
+}
+
+Disk& disk_of(Handle h)
+{
+    World& w = world();
+    VERIFY(h < max_handles && w.handles[h].kind == Handles::Kind::disk, "not a simulated disk handle");
+    return *w.disks[w.handles[h].index];
+}
+
+// Moves frames whose arrival time has come into their NIC's receive queue.
+void deliver_due()
+{
+    World& w = world();
+    while (!w.in_flight.empty() && w.in_flight.begin()->first.first <= w.now) {
+        auto node = w.in_flight.extract(w.in_flight.begin());
+        Nic& to = *w.nics[usize(node.mapped().to)];
+        std::vector<std::byte>& bytes = node.mapped().bytes;
+        if (bytes.size() > usize(to.mtu) + 14) {
+            ++w.counters.too_big;
+            record("{} drop-too-big {}B", to.name, bytes.size());
+            continue;
+        }
+        ++w.counters.delivered;
+        record("{} receive {}B", to.name, bytes.size());
+        write_pcap_record(bytes);
+        to.rx.push_back(std::move(bytes));
+    }
+}
+
+HandleSet ready_of_interest(HandleSet interest)
+{
+    HandleSet ready;
+    interest.for_each([&](Handle h) {
+        if (world().handles[h].kind == Handles::Kind::nic && !nic_of(h).rx.empty())
+            ready.add(h);
+    });
+    return ready;
+}
+
+} // namespace
+
+namespace sim {
+Instant now();
+}
+
+// ---- the platform seam ---------------------------------------------------------------------
+
+void console_write(std::string_view text)
+{
+    World& w = world();
+    w.console.append(text);
+    if (w.echo)
+        (void)!::write(STDOUT_FILENO, text.data(), text.size());
+}
+
+u64 monotonic_ns() { return world().now; }
+
+// 2026-01-01T00:00:00Z plus virtual time.
+u64 wall_ns() { return 1'767'225'600'000'000'000ull + world().now; }
+
+HandleSet yield(u64 deadline_ns, HandleSet interest)
+{
+    World& w = world();
+    for (;;) {
+        deliver_due();
+        HandleSet ready = ready_of_interest(interest);
+        if (!ready.empty() || w.now >= deadline_ns)
+            return ready;
+        u64 next = deadline_ns;
+        if (!w.in_flight.empty() && w.in_flight.begin()->first.first < next)
+            next = w.in_flight.begin()->first.first;
+        VERIFY(next != ~u64(0), "simulation deadlock: tasks wait for devices, and no frame is on any wire");
+        w.now = next;
+    }
+}
+
+ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
+{
+    Nic* nic = nic_by_name(name);
+    if (!nic)
+        return failure(NetError::not_bound);
+    if (nic->acquired)
+        return failure(NetError::unavailable);
+    auto pool = FramePool::create(256, FramePool::default_buffer_size);
+    if (!pool)
+        return failure(NetError::no_buffers);
+    nic->pool = pool.release_value();
+    nic->acquired = true;
+    World& w = world();
+    usize index = 0;
+    while (w.nics[index].get() != nic)
+        ++index;
+    nic->handle = take_handle(Handles::Kind::nic, index);
+    return NetInfo { nic->handle, nic->mac, nic->mtu };
+}
+
+ErrorOr<Frame, NetError> net_receive(Handle h)
+{
+    Nic& nic = nic_of(h);
+    if (nic.rx.empty())
+        return failure(NetError::empty);
+    auto frame = nic.pool->allocate(0);
+    if (!frame)
+        return failure(NetError::no_buffers);
+    std::vector<std::byte>& bytes = nic.rx.front();
+    usize n = bytes.size() < frame->capacity() ? bytes.size() : frame->capacity();
+    std::memcpy(frame->buffer(), bytes.data(), n);
+    frame->set_window(0, n);
+    nic.rx.pop_front();
+    return std::move(*frame);
+}
+
+ErrorOr<void, NetError> net_transmit(Handle h, Frame&& given)
+{
+    World& w = world();
+    Nic& nic = nic_of(h);
+    Frame frame = std::move(given);
+    if (frame.size() > usize(nic.mtu) + 14)
+        return failure(NetError::too_big);
+    ++w.counters.transmitted;
+    record("{} transmit {}B", nic.name, frame.size());
+    if (nic.peer < 0)
+        return {}; // an unplugged cable
+
+    sim::LinkConfig& link = nic.out;
+    sim::FaultAction action;
+    if (!link.up)
+        action.drop = true;
+    if (link.loss > 0 && next_unit(nic.rng) < link.loss)
+        action.drop = true;
+    if (link.duplicate > 0 && next_unit(nic.rng) < link.duplicate)
+        action.copies = 2;
+    if (link.reorder > 0 && next_unit(nic.rng) < link.reorder)
+        action.extra_delay = link.reorder_delay;
+    if (link.corrupt > 0 && next_unit(nic.rng) < link.corrupt)
+        action.corrupt = true;
+    if (link.hook)
+        link.hook(frame.bytes(), sim::now(), action);
+
+    // The link is busy while it serialises earlier frames.
+    u64 start = w.now > nic.link_free_at ? w.now : nic.link_free_at;
+    if (link.rate_bps)
+        nic.link_free_at = start + frame.size() * 8 * 1'000'000'000ull / link.rate_bps;
+    else
+        nic.link_free_at = start;
+
+    if (action.drop || action.copies == 0) {
+        ++w.counters.dropped;
+        record("{} drop {}B", nic.name, frame.size());
+        return {};
+    }
+    std::vector<std::byte> bytes(frame.bytes().begin(), frame.bytes().end());
+    if (action.corrupt && !bytes.empty()) {
+        u64 bit = next_random(nic.rng) % (bytes.size() * 8);
+        bytes[bit / 8] ^= std::byte(1u << (bit % 8));
+        ++w.counters.corrupted;
+        record("{} corrupt bit {}", nic.name, bit);
+    }
+    u64 arrival = nic.link_free_at + u64(link.latency.count()) + u64(action.extra_delay.count());
+    for (u32 copy = 0; copy < action.copies; ++copy) {
+        if (copy > 0) {
+            ++w.counters.duplicated;
+            record("{} duplicate {}B", nic.name, bytes.size());
+        }
+        w.in_flight.emplace(std::pair { arrival, w.sequence++ }, InFlight { nic.peer, bytes });
+    }
+    return {};
+}
+
+FramePool& net_frame_pool(Handle h)
+{
+    return *nic_of(h).pool;
+}
+
+ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
+{
+    World& w = world();
+    for (usize i = 0; i < w.disks.size(); ++i) {
+        Disk& d = *w.disks[i];
+        if (d.name != name)
+            continue;
+        if (d.acquired)
+            return failure(BlockError::unavailable);
+        d.acquired = true;
+        Handle h = take_handle(Handles::Kind::disk, i);
+        return BlockInfo { h, d.sector_size, d.bytes.size() / d.sector_size, d.read_only };
+    }
+    return failure(BlockError::not_bound);
+}
+
+static ErrorOr<void, BlockError> check_block(const Disk& d, u64 sector, usize bytes)
+{
+    if (bytes % d.sector_size != 0)
+        return failure(BlockError::unaligned);
+    u64 sectors = d.bytes.size() / d.sector_size;
+    if (sector > sectors || bytes / d.sector_size > sectors - sector)
+        return failure(BlockError::out_of_range);
+    return {};
+}
+
+ErrorOr<void, BlockError> block_read(Handle h, u64 sector, std::span<std::byte> buffer)
+{
+    Disk& d = disk_of(h);
+    TRY(check_block(d, sector, buffer.size()));
+    std::memcpy(buffer.data(), d.bytes.data() + sector * d.sector_size, buffer.size());
+    return {};
+}
+
+ErrorOr<void, BlockError> block_write(Handle h, u64 sector, std::span<const std::byte> buffer)
+{
+    Disk& d = disk_of(h);
+    TRY(check_block(d, sector, buffer.size()));
+    if (d.read_only)
+        return failure(BlockError::read_only);
+    std::memcpy(d.bytes.data() + sector * d.sector_size, buffer.data(), buffer.size());
+    return {};
+}
+
+std::span<const std::string_view> boot_arguments() { return world().word_views; }
+std::string_view image_name() { return world().image_name; }
+
+void exit(int status)
+{
+    std::fflush(stdout);
+    std::_Exit(status & 0xff);
+}
+
+void abort(std::string_view message)
+{
+    (void)!::write(STDERR_FILENO, message.data(), message.size());
+    (void)!::write(STDERR_FILENO, "\n", 1);
+    std::abort();
+}
+
+// ---- the test-facing side ------------------------------------------------------------------
+
+namespace sim {
+
+void reset(u64 seed)
+{
+    World& w = world();
+    if (w.pcap)
+        std::fclose(w.pcap);
+    w.~World();
+    new (&w) World;
+    w.seed = seed ? seed : 1;
+}
+
+void set_boot_arguments(std::vector<std::string> words)
+{
+    World& w = world();
+    w.words = std::move(words);
+    w.word_views.assign(w.words.begin(), w.words.end());
+}
+
+void set_image_name(std::string name) { world().image_name = std::move(name); }
+
+void add_nic(std::string name, MacAddress mac, u16 mtu)
+{
+    World& w = world();
+    VERIFY(!nic_by_name(name), "two simulated NICs with one name");
+    auto nic = std::make_unique<Nic>();
+    nic->name = std::move(name);
+    nic->mac = mac;
+    nic->mtu = mtu;
+    nic->rng = w.seed * 0x9E3779B97F4A7C15ull + w.nics.size() + 1;
+    w.nics.push_back(std::move(nic));
+}
+
+void connect(const std::string& a, const std::string& b, LinkConfig a_to_b, LinkConfig b_to_a)
+{
+    int ia = nic_index(a);
+    int ib = nic_index(b);
+    VERIFY(ia >= 0 && ib >= 0 && ia != ib, "connect() needs two existing, different NICs");
+    auto& nics = world().nics;
+    nics[usize(ia)]->peer = ib;
+    nics[usize(ia)]->out = std::move(a_to_b);
+    nics[usize(ib)]->peer = ia;
+    nics[usize(ib)]->out = std::move(b_to_a);
+}
+
+LinkConfig& link(const std::string& from)
+{
+    int i = nic_index(from);
+    VERIFY(i >= 0, "no such simulated NIC");
+    return world().nics[usize(i)]->out;
+}
+
+void add_disk(std::string name, u64 sectors, u32 sector_size, bool read_only)
+{
+    auto disk = std::make_unique<Disk>();
+    disk->name = std::move(name);
+    disk->sector_size = sector_size;
+    disk->read_only = read_only;
+    disk->bytes.resize(sectors * sector_size);
+    world().disks.push_back(std::move(disk));
+}
+
+std::span<std::byte> disk_contents(const std::string& name)
+{
+    for (auto& d : world().disks) {
+        if (d->name == name)
+            return d->bytes;
+    }
+    VERIFY_NOT_REACHED();
+}
+
+const std::string& console_output() { return world().console; }
+void set_console_echo(bool echo) { world().echo = echo; }
+Instant now() { return Instant(Duration(i64(world().now))); }
+Counters counters() { return world().counters; }
+const std::vector<std::string>& trace() { return world().trace; }
+u64 trace_hash() { return world().trace_hash; }
+
+bool start_pcap(const std::string& path)
+{
+    World& w = world();
+    stop_pcap();
+    w.pcap = std::fopen(path.c_str(), "wb");
+    if (!w.pcap)
+        return false;
+    // Microsecond pcap, Ethernet link type.
+    u32 header[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1 };
+    std::fwrite(header, sizeof header, 1, w.pcap);
+    return true;
+}
+
+void stop_pcap()
+{
+    World& w = world();
+    if (w.pcap)
+        std::fclose(w.pcap);
+    w.pcap = nullptr;
+}
+
+} // namespace sim
+
+} // namespace sarab::platform
