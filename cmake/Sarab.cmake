@@ -3,8 +3,8 @@
 # Flags for Sarab's own library code: C++20, no exceptions, no RTTI, warnings are errors.
 function(sarab_library_flags target)
     target_include_directories(${target} PUBLIC "${PROJECT_SOURCE_DIR}/include")
-    target_compile_options(${target} PRIVATE
-        -Wall -Wextra -Werror -fno-exceptions -fno-rtti
+    # Sections per function let the linker drop what an image does not use.
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -fno-exceptions -fno-rtti
         -ffunction-sections -fdata-sections)
     set(level_trace 0)
     set(level_debug 1)

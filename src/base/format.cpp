@@ -24,6 +24,12 @@ void FormatBuffer::append(char c)
 void FormatBuffer::append_padded(std::string_view text, const FormatSpec& spec)
 {
     usize pad = spec.width > text.size() ? spec.width - text.size() : 0;
+    if (spec.align == '<') {
+        append(text);
+        for (usize i = 0; i < pad; ++i)
+            append(' ');
+        return;
+    }
     // Zero fill goes between a sign and the digits, as printf does.
     if (spec.fill == '0' && !text.empty() && (text[0] == '-' || text[0] == '+')) {
         append(text[0]);
@@ -115,6 +121,8 @@ static FormatSpec parse_spec(std::string_view text)
 {
     FormatSpec spec;
     usize i = 0;
+    if (i < text.size() && (text[i] == '<' || text[i] == '>'))
+        spec.align = text[i++];
     if (i < text.size() && text[i] == '0') {
         spec.fill = '0';
         ++i;

@@ -19,7 +19,7 @@ void print_devices()
         if (!any)
             println("\ndevices:");
         any = true;
-        println("  {} {:<}  {}", d->kind() == DeviceKind::net ? "net  " : "block", d->name(), d->help());
+        println("  {} {:<12} {}", d->kind() == DeviceKind::net ? "net  " : "block", d->name(), d->help());
     }
 }
 

@@ -176,7 +176,8 @@ private:
 
 } // namespace sarab
 
-// Early return on error. Both use a statement expression (GCC and clang).
+// Early return on error: `int n = TRY(parse(text));` passes an error up, else gives the value.
+// TRY uses a statement expression (GCC and clang).
 #define TRY(expression)                                                                          \
     ({                                                                                           \
         auto&& sarab_try_result_ = (expression);                                                 \
@@ -185,10 +186,23 @@ private:
         sarab_try_result_.release_value();                                                       \
     })
 
+// The same inside a coroutine, where GCC does not allow co_return or co_await within a
+// statement expression, so these are statements:
+//     CO_TRY(co_await flush());                       passes an error up
+//     CO_TRY_ASSIGN(auto frame, co_await receive());  also declares the value
+#define SARAB_CONCAT_(a, b) a##b
+#define SARAB_CONCAT(a, b) SARAB_CONCAT_(a, b)
+#define SARAB_CO_TRY_RESULT SARAB_CONCAT(sarab_co_try_result_, __LINE__)
+
 #define CO_TRY(expression)                                                                       \
-    ({                                                                                           \
-        auto&& sarab_try_result_ = (expression);                                                 \
-        if (sarab_try_result_.is_error()) [[unlikely]]                                           \
-            co_return ::sarab::failure(sarab_try_result_.error());                               \
-        sarab_try_result_.release_value();                                                       \
-    })
+    do {                                                                                         \
+        auto&& sarab_co_try_result_ = (expression);                                              \
+        if (sarab_co_try_result_.is_error()) [[unlikely]]                                        \
+            co_return ::sarab::failure(sarab_co_try_result_.error());                            \
+    } while (0)
+
+#define CO_TRY_ASSIGN(declaration, expression)                                                   \
+    auto&& SARAB_CO_TRY_RESULT = (expression);                                                   \
+    if (SARAB_CO_TRY_RESULT.is_error()) [[unlikely]]                                             \
+        co_return ::sarab::failure(SARAB_CO_TRY_RESULT.error());                                 \
+    declaration = SARAB_CO_TRY_RESULT.release_value()

@@ -1,6 +1,7 @@
 // Text formatting without allocation: format_to(buffer, "x={} y={:08x}", x, y).
 //
-// Placeholders are `{}` with an optional spec after a colon: a fill of `0`, a width, a
+// Placeholders are `{}` with an optional spec after a colon: an alignment `<` or `>` (the
+// default), a fill of `0`, a width, a
 // precision `.N` for floating point, and a type `x` (hex), `X`, `b` (binary) or `c` (char).
 // `{{` and `}}` are literal braces. Output that does not fit is cut and the buffer marked
 // truncated; formatting never fails otherwise. A type is formattable when a function
@@ -18,6 +19,7 @@ namespace sarab {
 
 struct FormatSpec {
     char fill = ' ';
+    char align = '>'; // '<' pads on the right
     u8 width = 0;
     i8 precision = -1;
     char type = 0;

@@ -47,6 +47,8 @@ struct Device {
     u32 sector_size = 0;
     u64 sectors = 0;
     bool read_only = false;
+    u16 mtu = 0;
+    std::string name; // the declared name it was acquired for
     std::unique_ptr<FramePool> pool;
 };
 
@@ -138,6 +140,7 @@ HandleSet yield(u64 deadline_ns, HandleSet interest)
         owners[n++] = h;
     });
 
+    VERIFY(n > 0 || deadline_ns != ~u64(0), "yield would block for ever: no pollable device of interest and no deadline");
     for (;;) {
         u64 now = monotonic_ns();
         timespec timeout {};
@@ -166,8 +169,19 @@ HandleSet yield(u64 deadline_ns, HandleSet interest)
 
 // ---- network: tap devices ------------------------------------------------------------------
 
+static bool already_acquired(std::string_view name)
+{
+    for (const Device& d : g_devices) {
+        if (d.kind != Kind::free && d.name == name)
+            return true;
+    }
+    return false;
+}
+
 ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
 {
+    if (already_acquired(name))
+        return failure(NetError::unavailable);
     std::string_view binding = binding_of(name, true);
     if (binding.empty()) {
         log::error(g_log, "net device '{}' is bound to nothing: pass --net=tap:IF or --dev={}=tap:IF", name, name);
@@ -217,6 +231,8 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
         return failure(NetError::no_buffers);
     }
     g_devices[*handle].pool = pool.release_value();
+    g_devices[*handle].mtu = mtu;
+    g_devices[*handle].name = std::string(name);
     return NetInfo { *handle, make_mac(ifname, name), mtu };
 }
 
@@ -245,6 +261,11 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& frame)
     Device& d = g_devices[h];
     VERIFY(d.kind == Kind::tap, "net_transmit on a handle that is not a net device");
     Frame owned = std::move(frame); // given back to its pool when this returns
+    VERIFY(owned.size() >= 14, "a frame shorter than an Ethernet header");
+    // One 802.1Q tag may come on top of the MTU and the Ethernet header.
+    bool tagged = owned.size() >= 18 && owned.bytes()[12] == std::byte(0x81) && owned.bytes()[13] == std::byte(0x00);
+    if (owned.size() > usize(d.mtu) + 14 + (tagged ? 4 : 0))
+        return failure(NetError::too_big);
     for (;;) {
         ssize_t n = ::write(d.fd, owned.data(), owned.size());
         if (n < 0 && errno == EINTR)
@@ -269,6 +290,8 @@ FramePool& net_frame_pool(Handle h)
 
 ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
 {
+    if (already_acquired(name))
+        return failure(BlockError::unavailable);
     std::string_view binding = binding_of(name, false);
     if (binding.substr(0, 5) != "file:" || binding.size() <= 5) {
         log::error(g_log, "block device '{}' is bound to nothing: pass --dev={}=file:PATH", name, name);
@@ -300,6 +323,7 @@ ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
     d.sector_size = 512;
     d.sectors = u64(st.st_size) / 512;
     d.read_only = read_only;
+    d.name = std::string(name);
     return BlockInfo { *handle, d.sector_size, d.sectors, read_only };
 }
 
