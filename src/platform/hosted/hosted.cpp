@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <execinfo.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -24,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <vector>
@@ -399,13 +401,63 @@ void exit(int status)
     std::_Exit(status & 0xff);
 }
 
-void abort(std::string_view message)
+// A panic goes to stderr, not the console: stdout may be a pipe that a consumer parses.
+static void put_error(std::string_view text)
 {
-    console_write(message);
-    console_write("\nbacktrace:\n");
+    while (!text.empty()) {
+        ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+        if (n <= 0 && errno != EINTR)
+            return;
+        if (n > 0)
+            text.remove_prefix(usize(n));
+    }
+}
+
+// Names the frames of the image itself with addr2line (function, file and line, also for
+// static and cold-split functions, which the dynamic symbol table does not have); frames in
+// shared libraries get what glibc's backtrace_symbols knows. Falls back to raw addresses when
+// addr2line cannot be run.
+static void print_backtrace()
+{
     void* frames[64];
     int n = ::backtrace(frames, 64);
-    ::backtrace_symbols_fd(frames, n, STDOUT_FILENO);
+    Dl_info self {};
+    ::dladdr(reinterpret_cast<void*>(&print_backtrace), &self);
+    char exe[512];
+    ssize_t exe_len = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    for (int i = 1; i < n; ++i) { // frame 0 is this function
+        Dl_info info {};
+        bool ours = ::dladdr(frames[i], &info) && info.dli_fbase == self.dli_fbase && exe_len > 0;
+        if (!ours) {
+            ::backtrace_symbols_fd(&frames[i], 1, STDERR_FILENO);
+            continue;
+        }
+        exe[exe_len] = 0;
+        // The return address is after the call: step back into it for the right line.
+        u64 offset = u64(reinterpret_cast<uintptr_t>(frames[i]) - reinterpret_cast<uintptr_t>(self.dli_fbase) - 1);
+        char address[32];
+        InlineFormatBuffer<32> text;
+        format_to(text, "0x{:x}", offset);
+        std::memcpy(address, text.view().data(), text.size());
+        address[text.size()] = 0;
+        put_error("  ");
+        pid_t child = ::fork();
+        if (child == 0) {
+            ::dup2(STDERR_FILENO, STDOUT_FILENO);
+            ::execlp("addr2line", "addr2line", "-f", "-C", "-p", "-e", exe, address, static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        int status = 0;
+        if (child < 0 || ::waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            ::backtrace_symbols_fd(&frames[i], 1, STDERR_FILENO);
+    }
+}
+
+void abort(std::string_view message)
+{
+    put_error(message);
+    put_error("\nbacktrace:\n");
+    print_backtrace();
     ::signal(SIGABRT, SIG_DFL);
     std::abort();
 }
