@@ -76,7 +76,8 @@ Task<void> raw_fire_driver(benchmark::State& state, usize k)
     for (auto _ : state) {
         Instant deadline = Instant(Duration(1 + i64(rng() % horizon)));
         waiters[n].handle = counter.handle;
-        scheduler.add_timer(waiters[n], deadline);
+        waiters[n].timer.deadline_ns = deadline.time_since_epoch().count();
+        scheduler.add_timer(waiters[n]);
         latest = std::max(latest, deadline);
         if (++n == k) {
             // Equal deadlines fire in the order set: this one fires after the batch.
@@ -112,7 +113,8 @@ Task<void> raw_cancel_driver(benchmark::State& state, usize k)
     usize n = 0;
     for (auto _ : state) {
         waiters[n].handle = counter.handle;
-        scheduler.add_timer(waiters[n], base + Duration(i64(rng() % 3'600'000'000'000u)));
+        waiters[n].timer.deadline_ns = (base + Duration(i64(rng() % 3'600'000'000'000u))).time_since_epoch().count();
+        scheduler.add_timer(waiters[n]);
         if (++n == k) {
             for (usize i = 0; i < k; ++i)
                 waiters[i].detach();

@@ -1,5 +1,5 @@
 // Coroutine frames are small and short-lived, and a server makes one or more per request or
-// connection. They come from free lists of 32-byte size classes carved out of 64 KiB slabs,
+// connection. They come from free lists of 16-byte size classes carved out of 64 KiB slabs,
 // so that the steady state never reaches the general-purpose heap. Frames larger than the
 // largest class go to operator new.
 #include <sarab/runtime/task.hpp>
@@ -22,8 +22,8 @@ constexpr bool use_free_lists = true;
 constexpr bool use_free_lists = true;
 #endif
 
-constexpr usize class_granule = 32;
-constexpr usize class_count = 32; // up to 1 KiB
+constexpr usize class_granule = 16;
+constexpr usize class_count = 64; // up to 1 KiB
 constexpr usize slab_size = 64 * 1024;
 
 struct FreeFrame {

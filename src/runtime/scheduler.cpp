@@ -10,31 +10,33 @@ Scheduler* g_current = nullptr;
 
 void detail::Waiter::detach()
 {
-    if (queue)
-        queue->remove(*this);
-    else if (heap_index != no_index)
+    if (where == Where::queued)
+        link.queue->remove(*this);
+    else if (where == Where::timer)
         Scheduler::current().remove_timer(*this);
 }
 
 void detail::TimerHeap::push(Waiter& w)
 {
+    VERIFY(!w.is_linked(), "a waiter can wait in one place at a time");
+    w.where = Waiter::Where::timer;
     m_heap.push_back(&w);
-    w.heap_index = u32(m_heap.size() - 1);
+    w.timer.heap_index = u32(m_heap.size() - 1);
     sift_up(m_heap.size() - 1);
 }
 
 void detail::TimerHeap::remove(Waiter& w)
 {
-    usize index = w.heap_index;
-    VERIFY(index < m_heap.size() && m_heap[index] == &w);
+    usize index = w.timer.heap_index;
+    VERIFY(w.where == Waiter::Where::timer && index < m_heap.size() && m_heap[index] == &w);
     Waiter* last = m_heap.back();
     m_heap.pop_back();
-    w.heap_index = Waiter::no_index;
+    w.where = Waiter::Where::nowhere;
     if (last == &w)
         return;
     place(index, last);
     sift_down(index);
-    sift_up(last->heap_index);
+    sift_up(last->timer.heap_index);
 }
 
 void detail::TimerHeap::sift_up(usize index)
@@ -128,12 +130,26 @@ Scheduler::Scheduler()
 
 Scheduler::~Scheduler()
 {
-    // Cancel what is still alive, newest first. A root that stays after being cancelled is
-    // held by a TaskHandle, which must not outlive its scheduler.
-    while (m_roots) {
-        VERIFY(m_roots->state == detail::TaskRoot::State::scheduled, "a TaskHandle outlives its scheduler");
-        cancel_root(*m_roots);
+    // Cancel what is still alive. Cancelling one task can end others (a frame may hold the
+    // only TaskHandle of another root), so hold the next root while cancelling this one.
+    detail::TaskRoot* root = m_roots;
+    if (root)
+        ++root->references;
+    while (root) {
+        detail::TaskRoot* next = root->next;
+        if (next)
+            ++next->references;
+        if (root->state == detail::TaskRoot::State::scheduled)
+            cancel_root(*root);
+        unref_root(*root);
+        root = next;
     }
+    // Roots that never started are still on the start list, which holds a reference.
+    while (detail::TaskRoot* r = m_start_head) {
+        m_start_head = r->next_start;
+        unref_root(*r);
+    }
+    VERIFY(m_roots == nullptr, "a TaskHandle outlives its scheduler");
     g_current = nullptr;
 }
 
@@ -148,14 +164,19 @@ void Scheduler::start_root(detail::TaskRoot& root, std::coroutine_handle<> frame
     auto typed = std::coroutine_handle<detail::PromiseBase>::from_address(frame.address());
     typed.promise().root = &root;
     root.frame = frame;
-    root.start.handle = frame;
-    root.start.root = &root;
     root.next = m_roots;
     if (m_roots)
         m_roots->prev = &root;
     m_roots = &root;
     ++m_stats.live_tasks;
-    make_ready(root.start);
+    // The start list holds a reference until the task has been started (or skipped).
+    ++root.references;
+    root.next_start = nullptr;
+    if (m_start_tail)
+        m_start_tail->next_start = &root;
+    else
+        m_start_head = &root;
+    m_start_tail = &root;
 }
 
 TaskHandle Scheduler::spawn(Task<void> task)
@@ -195,7 +216,6 @@ void Scheduler::unref_root(detail::TaskRoot& root)
 void Scheduler::cancel_root(detail::TaskRoot& root)
 {
     VERIFY(m_running_root != &root, "a task cannot cancel itself; return from it instead");
-    root.start.detach();
     auto frame = root.frame;
     // Keep the root alive while the frames unwind: their destructors may touch it.
     ++root.references;
@@ -220,14 +240,13 @@ void Scheduler::make_ready(detail::Waiter& w)
     m_ready.push_back(w);
 }
 
-void Scheduler::add_timer(detail::Waiter& w, Instant deadline)
+void Scheduler::add_timer(detail::Waiter& w)
 {
-    if (deadline == Instant::min()) {
+    if (w.timer.deadline_ns == Instant::min().time_since_epoch().count()) {
         make_ready(w);
         return;
     }
-    w.deadline = deadline;
-    w.sequence = m_timer_sequence++;
+    w.timer.sequence = m_timer_sequence++;
     m_timers.push(w);
 }
 
@@ -235,14 +254,39 @@ void Scheduler::wait_for_device(detail::Waiter& w, platform::Handle device)
 {
     VERIFY(device < platform::max_handles);
     m_device_waiters[device].push_back(w);
+    m_interest.add(device);
+}
+
+// The devices that have waiters. m_interest is kept as waiters come, but not as cancelled
+// ones leave, so check the (few) candidates rather than scanning every queue.
+platform::HandleSet Scheduler::interest()
+{
+    platform::HandleSet candidates = m_interest;
+    candidates.for_each([&](platform::Handle h) {
+        if (m_device_waiters[h].empty())
+            m_interest.remove(h);
+    });
+    return m_interest;
 }
 
 void Scheduler::run_ready_batch()
 {
-    // Run what is ready now; what they make ready runs in the next batch, after the devices
+    // Run what is ready now: first the tasks spawned since the last turn, in order, then the
+    // waiters that woke. What they spawn or wake runs in the next batch, after the devices
     // have been polled, so that a busy task cannot starve I/O.
+    detail::TaskRoot* starting = std::exchange(m_start_head, nullptr);
+    m_start_tail = nullptr;
     detail::WaitQueue batch;
     batch.splice(m_ready);
+    while (detail::TaskRoot* root = starting) {
+        starting = root->next_start;
+        if (root->state == detail::TaskRoot::State::scheduled) {
+            m_running_root = root;
+            ++m_stats.resumes;
+            root->frame.resume();
+        }
+        unref_root(*root); // the start list's reference
+    }
     while (detail::Waiter* w = batch.pop_front()) {
         m_running_root = w->root;
         ++m_stats.resumes;
@@ -253,7 +297,8 @@ void Scheduler::run_ready_batch()
 
 void Scheduler::fire_timers(Instant now)
 {
-    while (!m_timers.empty() && m_timers.top().deadline <= now) {
+    i64 now_ns = now.time_since_epoch().count();
+    while (!m_timers.empty() && m_timers.top().timer.deadline_ns <= now_ns) {
         detail::Waiter& w = m_timers.top();
         m_timers.remove(w);
         ++m_stats.timers_fired;
@@ -263,27 +308,26 @@ void Scheduler::fire_timers(Instant now)
 
 void Scheduler::run_once()
 {
-    if (!m_ready.empty())
+    if (!m_ready.empty() || m_start_head)
         run_ready_batch();
     if (m_awaited && m_awaited->state != detail::TaskRoot::State::scheduled)
         return; // what run() waits for is done: no need to wait for anything else
 
-    fire_timers(MonotonicClock::now());
+    // The clock is read only when a timer could be due.
+    if (!m_timers.empty())
+        fire_timers(MonotonicClock::now());
 
-    platform::HandleSet interest;
-    for (platform::Handle h = 0; h < platform::max_handles; ++h) {
-        if (!m_device_waiters[h].empty())
-            interest.add(h);
-    }
+    platform::HandleSet interest = this->interest();
+    bool runnable = !m_ready.empty() || m_start_head;
 
-    if (!m_ready.empty() && interest.empty())
+    if (runnable && interest.empty())
         return; // nothing to poll; keep running tasks
 
     u64 deadline_ns;
-    if (!m_ready.empty())
+    if (runnable)
         deadline_ns = 0; // poll
     else if (!m_timers.empty())
-        deadline_ns = u64(m_timers.top().deadline.time_since_epoch().count());
+        deadline_ns = u64(m_timers.top().timer.deadline_ns);
     else if (!interest.empty())
         deadline_ns = ~u64(0);
     else
@@ -294,8 +338,10 @@ void Scheduler::run_once()
     ready.for_each([&](platform::Handle h) {
         while (detail::Waiter* w = m_device_waiters[h].pop_front())
             make_ready(*w);
+        m_interest.remove(h);
     });
-    fire_timers(MonotonicClock::now());
+    if (!m_timers.empty())
+        fire_timers(MonotonicClock::now());
 }
 
 void Scheduler::run_until(detail::TaskRoot& root)

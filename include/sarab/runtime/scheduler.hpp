@@ -15,18 +15,23 @@ namespace sarab {
 namespace detail {
 
 // The state of one spawned (or run) task: its top frame and who waits for it to end.
+// (64 bytes, from the frame allocator: a million sleeping tasks must fit in 200 MB.)
 struct TaskRoot {
     enum class State : u8 { scheduled, completed, cancelled };
 
+    static void* operator new(usize size) { return allocate_frame(size); }
+    static void operator delete(void* p, usize size) { free_frame(p, size); }
+
     std::coroutine_handle<> frame;
-    Waiter start;       // the first resumption, through the ready queue
-    WaitQueue joiners;  // tasks waiting for this one to end
-    TaskRoot* prev = nullptr;
+    WaitQueue joiners;            // tasks waiting for this one to end
+    TaskRoot* prev = nullptr;     // the scheduler's list of live roots
     TaskRoot* next = nullptr;
-    u32 references = 1; // the scheduler's, plus one per TaskHandle
+    TaskRoot* next_start = nullptr; // the scheduler's list of roots to start
+    u32 references = 1;           // the scheduler's, the start list's, one per TaskHandle
     State state = State::scheduled;
-    bool keep_frame = false; // Scheduler::run reads the result out of the frame afterwards
+    bool keep_frame = false;      // Scheduler::run reads the result out of the frame afterwards
 };
+static_assert(sizeof(TaskRoot) <= 64);
 
 // A binary min-heap of waiters by (deadline, sequence): equal deadlines fire in the order
 // they were set, so runs are deterministic.
@@ -42,12 +47,13 @@ public:
 private:
     static bool before(const Waiter* a, const Waiter* b)
     {
-        return a->deadline < b->deadline || (a->deadline == b->deadline && a->sequence < b->sequence);
+        return a->timer.deadline_ns < b->timer.deadline_ns
+            || (a->timer.deadline_ns == b->timer.deadline_ns && a->timer.sequence < b->timer.sequence);
     }
     void place(usize index, Waiter* w)
     {
         m_heap[index] = w;
-        w->heap_index = u32(index);
+        w->timer.heap_index = u32(index);
     }
     void sift_up(usize index);
     void sift_down(usize index);
@@ -128,7 +134,7 @@ public:
         auto handle = task.handle();
         detail::TaskRoot root;
         root.keep_frame = true;
-        root.references = 2; // ours and the scheduler's
+        root.references = 2; // ours and the scheduler's (start_root adds the start list's)
         start_root(root, handle);
         run_until(root);
         return handle.promise().take_result();
@@ -139,7 +145,8 @@ public:
 
     // ---- for awaiters ----
     void make_ready(detail::Waiter&);
-    void add_timer(detail::Waiter&, Instant deadline);
+    // Sets a timer for the deadline already in w.timer.deadline_ns.
+    void add_timer(detail::Waiter& w);
     void remove_timer(detail::Waiter& w) { m_timers.remove(w); }
     void wait_for_device(detail::Waiter&, platform::Handle);
     detail::TaskRoot* running_root() const { return m_running_root; }
@@ -166,6 +173,7 @@ private:
     void start_root(detail::TaskRoot&, std::coroutine_handle<> frame);
     void run_until(detail::TaskRoot&);
     void run_ready_batch();
+    platform::HandleSet interest();
     void fire_timers(Instant now);
     void end_root(detail::TaskRoot&, detail::TaskRoot::State);
     void unref_root(detail::TaskRoot&);
@@ -174,8 +182,10 @@ private:
     detail::WaitQueue m_ready;
     detail::TimerHeap m_timers;
     std::array<detail::WaitQueue, platform::max_handles> m_device_waiters;
-    platform::HandleSet m_interest;
+    platform::HandleSet m_interest; // devices that may have waiters (checked before use)
     detail::TaskRoot* m_roots = nullptr; // every live root, for shutdown
+    detail::TaskRoot* m_start_head = nullptr; // spawned, to start at the next turn
+    detail::TaskRoot* m_start_tail = nullptr;
     detail::TaskRoot* m_running_root = nullptr;
     detail::TaskRoot* m_awaited = nullptr; // the task run() is running
     u64 m_timer_sequence = 0;
@@ -187,7 +197,7 @@ private:
 namespace detail {
 
 struct SleepAwaiter {
-    Instant deadline;
+    explicit SleepAwaiter(Instant deadline) { waiter.timer.deadline_ns = deadline.time_since_epoch().count(); }
     Waiter waiter;
     bool await_ready() const noexcept { return false; }
     template<SarabPromise P>
@@ -195,7 +205,7 @@ struct SleepAwaiter {
     {
         waiter.handle = h;
         waiter.root = h.promise().root;
-        Scheduler::current().add_timer(waiter, deadline);
+        Scheduler::current().add_timer(waiter);
     }
     void await_resume() const noexcept { }
 };
@@ -217,11 +227,11 @@ struct DeviceAwaiter {
 } // namespace detail
 
 // co_await sleep_until(t): resumes once the monotonic clock has reached t.
-inline detail::SleepAwaiter sleep_until(Instant deadline) { return { deadline, {} }; }
+inline detail::SleepAwaiter sleep_until(Instant deadline) { return detail::SleepAwaiter(deadline); }
 // co_await sleep_for(d): resumes after at least d. sleep_for(0ns) lets other tasks run first.
-inline detail::SleepAwaiter sleep_for(Duration d) { return { MonotonicClock::now() + d, {} }; }
+inline detail::SleepAwaiter sleep_for(Duration d) { return detail::SleepAwaiter(MonotonicClock::now() + d); }
 // co_await yield_now(): goes to the back of the ready queue.
-inline detail::SleepAwaiter yield_now() { return { Instant::min(), {} }; }
+inline detail::SleepAwaiter yield_now() { return detail::SleepAwaiter(Instant::min()); }
 // co_await wait_for_device(h): resumes when the platform reports device h ready.
 inline detail::DeviceAwaiter wait_for_device(platform::Handle h) { return { h, {} }; }
 

@@ -21,27 +21,41 @@ struct TaskRoot;
 class WaitQueue;
 
 // A suspended coroutine and where it waits: in at most one WaitQueue (the ready queue is one
-// too) or in the timer heap.
+// too) or in the timer heap, never both, so the queue links and the timer slot share space.
+// Every task that waits has one or two of these, so they are kept small (48 bytes).
 struct Waiter {
     static constexpr u32 no_index = ~u32(0);
+    enum class Where : u8 { nowhere, queued, timer };
 
-    Waiter() = default;
+    struct QueueLink {
+        Waiter* prev;
+        Waiter* next;
+        WaitQueue* queue;
+    };
+    struct TimerSlot {
+        i64 deadline_ns;
+        u64 sequence;
+        u32 heap_index;
+    };
+
+    Waiter() { }
     Waiter(const Waiter&) = delete;
     Waiter& operator=(const Waiter&) = delete;
     ~Waiter() { detach(); }
 
-    bool is_linked() const { return queue != nullptr || heap_index != no_index; }
+    bool is_linked() const { return where != Where::nowhere; }
     void detach();
+    Instant deadline() const { return Instant(Duration(timer.deadline_ns)); }
 
     std::coroutine_handle<> handle;
     TaskRoot* root = nullptr;
-    Waiter* prev = nullptr;
-    Waiter* next = nullptr;
-    WaitQueue* queue = nullptr;
-    Instant deadline {};
-    u64 sequence = 0;
-    u32 heap_index = no_index;
+    union {
+        QueueLink link;  // where == queued
+        TimerSlot timer; // where == timer, and the deadline to be while nowhere
+    };
+    Where where = Where::nowhere;
 };
+static_assert(sizeof(Waiter) <= 48);
 
 // An intrusive FIFO of waiters; O(1) to add, take and remove.
 class WaitQueue {
@@ -61,11 +75,10 @@ public:
     void push_back(Waiter& w)
     {
         VERIFY(!w.is_linked(), "a waiter can wait in one place at a time");
-        w.queue = this;
-        w.prev = m_tail;
-        w.next = nullptr;
+        w.where = Waiter::Where::queued;
+        w.link = { m_tail, nullptr, this };
         if (m_tail)
-            m_tail->next = &w;
+            m_tail->link.next = &w;
         else
             m_head = &w;
         m_tail = &w;
@@ -82,17 +95,16 @@ public:
 
     void remove(Waiter& w)
     {
-        VERIFY(w.queue == this);
-        if (w.prev)
-            w.prev->next = w.next;
+        VERIFY(w.where == Waiter::Where::queued && w.link.queue == this);
+        if (w.link.prev)
+            w.link.prev->link.next = w.link.next;
         else
-            m_head = w.next;
-        if (w.next)
-            w.next->prev = w.prev;
+            m_head = w.link.next;
+        if (w.link.next)
+            w.link.next->link.prev = w.link.prev;
         else
-            m_tail = w.prev;
-        w.prev = w.next = nullptr;
-        w.queue = nullptr;
+            m_tail = w.link.prev;
+        w.where = Waiter::Where::nowhere;
         --m_size;
     }
 
