@@ -14,6 +14,21 @@ function(sarab_library_flags target)
     target_compile_definitions(${target} PUBLIC SARAB_LOG_MIN_LEVEL=${level_${SARAB_LOG_MIN_LEVEL}})
 endfunction()
 
+# Code generation for the virtio image, applied to every target of a virtio build (library,
+# platform and application alike), so that the same sources build for both targets:
+# no position independence (the image is linked at a fixed address), no stack protector or
+# CET (nothing on the image sets them up), frame pointers (the exception report walks them),
+# and no unwind tables (no exceptions; gdb reads .debug_frame). The red zone stays: every
+# interrupt and exception runs on an IST stack, so it never writes below an interrupted
+# rsp (docs/virtio.md).
+macro(sarab_virtio_flags)
+    add_compile_options(
+        -fno-pic -fno-pie -fno-stack-protector -fno-stack-clash-protection
+        -fcf-protection=none -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
+        -fno-asynchronous-unwind-tables -fno-unwind-tables
+        "$<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions;-fno-rtti>")
+endmacro()
+
 # sarab_add_unikernel(NAME SOURCES file...)
 #
 # An application: its sources, linked with the runtime and the platform of SARAB_TARGET. The
@@ -23,10 +38,15 @@ function(sarab_add_unikernel name)
     if(NOT ARG_SOURCES)
         message(FATAL_ERROR "sarab_add_unikernel(${name}) needs SOURCES")
     endif()
+    if(SARAB_TARGET STREQUAL "virtio")
+        sarab_add_virtio_image(${name} ${ARG_SOURCES})
+        return()
+    endif()
     add_executable(${name} ${ARG_SOURCES}
         $<TARGET_OBJECTS:sarab_platform_${SARAB_TARGET}>
-        $<TARGET_OBJECTS:sarab_platform_${SARAB_TARGET}_main>)
-    target_link_libraries(${name} PRIVATE sarab_runtime)
+        $<TARGET_OBJECTS:sarab_platform_${SARAB_TARGET}_main>
+        $<TARGET_OBJECTS:sarab_net_socket>)
+    target_link_libraries(${name} PRIVATE sarab_net sarab_runtime)
     sarab_library_flags(${name})
     # Only what the application uses stays in the image; -rdynamic names the functions in a
     # hosted backtrace.
@@ -54,4 +74,36 @@ function(sarab_check_headers target include_dir)
     endforeach()
     add_library(${target} OBJECT ${sources})
     sarab_library_flags(${target})
+endfunction()
+
+# The virtio image of application NAME: a static, non-PIE ELF at a fixed address, laid out by
+# src/platform/virtio/image.ld (text RX, rodata R, data and bss RW, each its own segment), with
+# the PVH note QEMU, Firecracker and Cloud Hypervisor boot from. Nothing of the host's C library
+# is linked: the image's C runtime is src/platform/virtio/; libgcc supplies compiler helpers.
+function(sarab_add_virtio_image name)
+    set(linker_script "${PROJECT_SOURCE_DIR}/src/platform/virtio/image.ld")
+    # The image's name for messages and --help, as argv[0] is on hosted.
+    set(name_source "${CMAKE_CURRENT_BINARY_DIR}/${name}_image_name.cpp")
+    set(content "extern \"C\" const char sarab_image_name[] = \"${name}\";\n")
+    if(EXISTS "${name_source}")
+        file(READ "${name_source}" old)
+    else()
+        set(old "")
+    endif()
+    if(NOT old STREQUAL content)
+        file(WRITE "${name_source}" "${content}")
+    endif()
+    add_executable(${name} ${ARGN} "${name_source}"
+        $<TARGET_OBJECTS:sarab_platform_virtio>
+        $<TARGET_OBJECTS:sarab_platform_virtio_main>)
+    target_link_libraries(${name} PRIVATE sarab_net sarab_runtime)
+    sarab_library_flags(${name})
+    target_link_options(${name} PRIVATE -nostdlib -static -no-pie
+        "-Wl,-T,${linker_script}" -Wl,--gc-sections -Wl,-z,max-page-size=4096
+        -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--no-warn-rwx-segments)
+    # libgcc last: the C++ helpers it supplies (128-bit division) may be needed by anything.
+    target_link_libraries(${name} PRIVATE sarab_platform_common sarab_base gcc)
+    set_target_properties(${name} PROPERTIES
+        RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/apps/${name}"
+        LINK_DEPENDS "${linker_script}")
 endfunction()

@@ -22,6 +22,16 @@ BootArgBase::BootArgBase(const char* name, const char* help, ArgGroup group)
     g_first = this;
 }
 
+BootArgBase::~BootArgBase()
+{
+    for (BootArgBase** link = &g_first; *link; link = &(*link)->m_next) {
+        if (*link == this) {
+            *link = m_next;
+            break;
+        }
+    }
+}
+
 BootArgBase* BootArgBase::first() { return g_first; }
 
 bool parse_boot_value(std::string_view text, bool& out, FormatBuffer& error)

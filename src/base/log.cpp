@@ -23,6 +23,16 @@ Source::Source(const char* name, Level level)
     g_first = this;
 }
 
+Source::~Source()
+{
+    for (Source** link = &g_first; *link; link = &(*link)->m_next) {
+        if (*link == this) {
+            *link = m_next;
+            break;
+        }
+    }
+}
+
 Source* Source::first() { return g_first; }
 Level default_level() { return g_default; }
 

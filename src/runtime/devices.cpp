@@ -6,13 +6,23 @@ namespace {
 constinit DeviceDeclaration* g_first = nullptr;
 } // namespace
 
-DeviceDeclaration::DeviceDeclaration(DeviceKind kind, const char* name, const char* help)
+DeviceDeclaration::DeviceDeclaration(const char* kind, const char* name, const char* help)
     : m_kind(kind)
     , m_name(name)
     , m_help(help)
     , m_next(g_first)
 {
     g_first = this;
+}
+
+DeviceDeclaration::~DeviceDeclaration()
+{
+    for (DeviceDeclaration** link = &g_first; *link; link = &(*link)->m_next) {
+        if (*link == this) {
+            *link = m_next;
+            break;
+        }
+    }
 }
 
 DeviceDeclaration* DeviceDeclaration::first() { return g_first; }
@@ -22,6 +32,16 @@ ErrorOr<void, platform::NetError> NetDevice::open()
     VERIFY(!m_open, "net device opened twice");
     m_info = TRY(platform::net_acquire(name()));
     m_open = true;
+    return {};
+}
+
+ErrorOr<void, OpenError> NetDevice::open_declared(FormatBuffer& error)
+{
+    auto opened = open();
+    if (!opened) {
+        format_to(error, "{}", platform::error_name(opened.error()));
+        return failure(opened.error() == platform::NetError::not_bound ? OpenError::not_bound : OpenError::unavailable);
+    }
     return {};
 }
 
@@ -40,6 +60,16 @@ ErrorOr<void, platform::BlockError> BlockDevice::open()
     VERIFY(!m_open, "block device opened twice");
     m_info = TRY(platform::block_acquire(name()));
     m_open = true;
+    return {};
+}
+
+ErrorOr<void, OpenError> BlockDevice::open_declared(FormatBuffer& error)
+{
+    auto opened = open();
+    if (!opened) {
+        format_to(error, "{}", platform::error_name(opened.error()));
+        return failure(opened.error() == platform::BlockError::not_bound ? OpenError::not_bound : OpenError::unavailable);
+    }
     return {};
 }
 

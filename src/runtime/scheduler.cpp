@@ -124,6 +124,8 @@ void TaskHandle::cancel()
 
 Scheduler::Scheduler()
 {
+    static u64 next_id = 1;
+    m_id = next_id++;
     VERIFY(g_current == nullptr, "one scheduler at a time");
     g_current = this;
 }

@@ -19,7 +19,7 @@ void print_devices()
         if (!any)
             println("\ndevices:");
         any = true;
-        println("  {} {:<12} {}", d->kind() == DeviceKind::net ? "net  " : "block", d->name(), d->help());
+        println("  {:<9} {:<12} {}", d->kind(), d->name(), d->help());
     }
 }
 
@@ -45,24 +45,20 @@ int start_image()
         return 2;
     }
 
-    for (auto* d = DeviceDeclaration::first(); d; d = d->next()) {
-        if (d->kind() == DeviceKind::net) {
-            auto opened = static_cast<NetDevice*>(d)->open();
-            if (!opened) {
-                println("{}: error: net device '{}': {}", image, d->name(), platform::error_name(opened.error()));
-                return opened.error() == platform::NetError::not_bound ? 2 : 1;
-            }
-            auto& info = static_cast<NetDevice*>(d)->info();
-            log::info(g_log, "net device '{}': mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, mtu {}", d->name(), info.mac[0], info.mac[1], info.mac[2], info.mac[3], info.mac[4], info.mac[5], info.mtu);
-        } else {
-            auto opened = static_cast<BlockDevice*>(d)->open();
-            if (!opened) {
-                println("{}: error: block device '{}': {}", image, d->name(), platform::error_name(opened.error()));
-                return opened.error() == platform::BlockError::not_bound ? 2 : 1;
-            }
-            auto& info = static_cast<BlockDevice*>(d)->info();
-            log::info(g_log, "block device '{}': {} sectors of {} bytes{}", d->name(), info.sectors, info.sector_size, info.read_only ? ", read-only" : "");
+    // Declarations register newest first; open them in the order they were declared.
+    DeviceDeclaration* declared[64];
+    usize count = 0;
+    for (auto* d = DeviceDeclaration::first(); d && count < 64; d = d->next())
+        declared[count++] = d;
+    while (count-- > 0) {
+        DeviceDeclaration* d = declared[count];
+        error.clear();
+        auto opened = d->open_declared(error);
+        if (!opened) {
+            println("{}: error: {} device '{}': {}", image, d->kind(), d->name(), error.view());
+            return opened.error() == OpenError::not_bound ? 2 : 1;
         }
+        log::debug(g_log, "{} device '{}' is open", d->kind(), d->name());
     }
 
     Scheduler scheduler;

@@ -48,7 +48,7 @@ public:
     virtual void reset() = 0;
 
 protected:
-    ~BootArgBase() = default;
+    ~BootArgBase(); // leaves the registry (keys normally live for the whole image)
     void mark_given(bool given) { m_given = given; }
 
 private:

@@ -30,6 +30,7 @@ class Source {
 public:
     // Sources are namespace-scope objects; they register themselves as they are constructed.
     explicit Source(const char* name, Level level = Level::info);
+    ~Source();
     Source(const Source&) = delete;
     Source& operator=(const Source&) = delete;
 

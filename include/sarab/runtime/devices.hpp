@@ -12,32 +12,40 @@
 #pragma once
 
 #include <sarab/base/error.hpp>
+#include <sarab/base/format.hpp>
 #include <sarab/platform/platform.hpp>
 #include <sarab/runtime/scheduler.hpp>
 
 namespace sarab {
 
-enum class DeviceKind : u8 { net, block };
+// Why a declared device could not be opened: a missing binding is a usage error (the image
+// exits with status 2), anything else an environmental one (status 1).
+enum class OpenError : u8 { not_bound, unavailable };
 
 class DeviceDeclaration {
 public:
-    DeviceDeclaration(DeviceKind kind, const char* name, const char* help);
+    // `kind` names the sort of device in messages and --help: "net", "block", "interface".
+    DeviceDeclaration(const char* kind, const char* name, const char* help);
     DeviceDeclaration(const DeviceDeclaration&) = delete;
     DeviceDeclaration& operator=(const DeviceDeclaration&) = delete;
 
-    DeviceKind kind() const { return m_kind; }
+    std::string_view kind() const { return m_kind; }
     std::string_view name() const { return m_name; }
     std::string_view help() const { return m_help; }
     bool is_open() const { return m_open; }
     DeviceDeclaration* next() const { return m_next; }
     static DeviceDeclaration* first();
 
+    // Opens the device; on failure, says why in `error`. The runtime calls this for every
+    // declaration before app_main, in declaration order.
+    virtual ErrorOr<void, OpenError> open_declared(FormatBuffer& error) = 0;
+
 protected:
-    ~DeviceDeclaration() = default;
+    ~DeviceDeclaration(); // leaves the registry
     bool m_open = false;
 
 private:
-    DeviceKind m_kind;
+    const char* m_kind;
     const char* m_name;
     const char* m_help;
     DeviceDeclaration* m_next;
@@ -46,11 +54,12 @@ private:
 class NetDevice final : public DeviceDeclaration {
 public:
     NetDevice(const char* name, const char* help)
-        : DeviceDeclaration(DeviceKind::net, name, help)
+        : DeviceDeclaration("net", name, help)
     {
     }
 
     ErrorOr<void, platform::NetError> open();
+    ErrorOr<void, OpenError> open_declared(FormatBuffer& error) override;
 
     const platform::NetInfo& info() const
     {
@@ -78,11 +87,12 @@ private:
 class BlockDevice final : public DeviceDeclaration {
 public:
     BlockDevice(const char* name, const char* help)
-        : DeviceDeclaration(DeviceKind::block, name, help)
+        : DeviceDeclaration("block", name, help)
     {
     }
 
     ErrorOr<void, platform::BlockError> open();
+    ErrorOr<void, OpenError> open_declared(FormatBuffer& error) override;
 
     const platform::BlockInfo& info() const
     {

@@ -126,6 +126,9 @@ public:
 
     // The scheduler of this image (there is one at a time).
     static Scheduler& current();
+    // Tells schedulers apart over time (tests make many, one after another, often at the
+    // same address): state tied to a scheduler, like a helper task, checks this.
+    u64 id() const { return m_id; }
 
     // Runs `task` and everything it spawns until `task` has finished; returns its value.
     template<class T>
@@ -189,6 +192,7 @@ private:
     detail::TaskRoot* m_running_root = nullptr;
     detail::TaskRoot* m_awaited = nullptr; // the task run() is running
     u64 m_timer_sequence = 0;
+    u64 m_id;
     Stats m_stats;
 };
 

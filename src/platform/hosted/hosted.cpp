@@ -186,7 +186,8 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
         return failure(NetError::unavailable);
     std::string_view binding = binding_of(name, true);
     if (binding.empty()) {
-        log::error(g_log, "net device '{}' is bound to nothing: pass --net=tap:IF or --dev={}=tap:IF", name, name);
+        // Not an error by itself: a net::Interface then falls back to the socket stack.
+        log::debug(g_log, "net device '{}' is bound to nothing (--net=tap:IF or --dev={}=tap:IF bind one)", name, name);
         return failure(NetError::not_bound);
     }
     if (binding.substr(0, 4) != "tap:" || binding.size() <= 4 || binding.size() - 4 >= IFNAMSIZ) {
