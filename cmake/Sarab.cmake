@@ -22,6 +22,8 @@ endfunction()
 # interrupt and exception runs on an IST stack, so it never writes below an interrupted
 # rsp (docs/virtio.md).
 macro(sarab_virtio_flags)
+    execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libstdc++.a
+        OUTPUT_VARIABLE SARAB_LIBSTDCXX_ARCHIVE OUTPUT_STRIP_TRAILING_WHITESPACE)
     add_compile_options(
         -fno-pic -fno-pie -fno-stack-protector -fno-stack-clash-protection
         -fcf-protection=none -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
@@ -45,8 +47,9 @@ function(sarab_add_unikernel name)
     add_executable(${name} ${ARG_SOURCES}
         $<TARGET_OBJECTS:sarab_platform_${SARAB_TARGET}>
         $<TARGET_OBJECTS:sarab_platform_${SARAB_TARGET}_main>
-        $<TARGET_OBJECTS:sarab_net_socket>)
-    target_link_libraries(${name} PRIVATE sarab_net sarab_runtime)
+        $<TARGET_OBJECTS:sarab_net_socket>
+        $<TARGET_OBJECTS:sarab_storage_hosted>)
+    target_link_libraries(${name} PRIVATE sarab_storage sarab_net sarab_runtime)
     sarab_library_flags(${name})
     # Only what the application uses stays in the image; -rdynamic names the functions in a
     # hosted backtrace.
@@ -96,13 +99,17 @@ function(sarab_add_virtio_image name)
     add_executable(${name} ${ARGN} "${name_source}"
         $<TARGET_OBJECTS:sarab_platform_virtio>
         $<TARGET_OBJECTS:sarab_platform_virtio_main>)
-    target_link_libraries(${name} PRIVATE sarab_net sarab_runtime)
+    target_link_libraries(${name} PRIVATE sarab_storage sarab_net sarab_runtime)
     sarab_library_flags(${name})
     target_link_options(${name} PRIVATE -nostdlib -static -no-pie
         "-Wl,-T,${linker_script}" -Wl,--gc-sections -Wl,-z,max-page-size=4096
         -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--no-warn-rwx-segments)
-    # libgcc last: the C++ helpers it supplies (128-bit division) may be needed by anything.
-    target_link_libraries(${name} PRIVATE sarab_platform_common sarab_base gcc)
+    # Then libstdc++'s own archive, from which the linker takes only the members that define
+    # what is still missing (red-black tree balancing for std::map, hashing and the rehash
+    # policy for std::unordered_map; self-contained code); the image's runtime comes first, so
+    # its operator new, std::__throw_* and to_chars are the ones used. libgcc last: compiler
+    # helpers (128-bit division) may be needed by anything.
+    target_link_libraries(${name} PRIVATE sarab_platform_common sarab_base "${SARAB_LIBSTDCXX_ARCHIVE}" gcc)
     set_target_properties(${name} PROPERTIES
         RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/apps/${name}"
         LINK_DEPENDS "${linker_script}")

@@ -15,4 +15,9 @@ void init(int argc, char** argv);
 ErrorOr<Handle, Errc> watch_fd(int fd, bool writable = false);
 void unwatch_fd(Handle);
 
+// What the declared device `name` was bound to with --dev=NAME=SPEC ("tap:IF", "file:PATH",
+// "dir:PATH"), or empty. For hosted-only code that binds things the seam does not know, such
+// as a store read from a directory.
+std::string_view binding_of(std::string_view name);
+
 } // namespace sarab::platform::hosted

@@ -35,7 +35,7 @@ namespace sarab::platform {
 namespace {
 
 log::Source g_log { "platform" };
-BootArgList g_dev { "dev", "NAME=tap:IF|NAME=file:PATH", "bind a declared device to a tap interface or a file", ArgGroup::platform };
+BootArgList g_dev { "dev", "NAME=SPEC", "bind a declared device: NAME=tap:IF (net), NAME=file:PATH (block), NAME=dir:PATH (store)", ArgGroup::platform };
 BootArg<std::string_view> g_net { "net", "", "bind every net device not named by --dev to a tap interface: tap:IF", ArgGroup::platform };
 
 constexpr usize rx_pool_frames = 512;
@@ -384,6 +384,11 @@ ErrorOr<Handle, Errc> hosted::watch_fd(int fd, bool writable)
     Handle h = TRY(allocate_handle(Kind::fd, fd));
     g_devices[h].writable = writable;
     return h;
+}
+
+std::string_view hosted::binding_of(std::string_view name)
+{
+    return platform::binding_of(name, false);
 }
 
 void hosted::unwatch_fd(Handle h)
