@@ -31,24 +31,79 @@ macro(sarab_virtio_flags)
         "$<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions;-fno-rtti>")
 endmacro()
 
-# sarab_add_unikernel(NAME SOURCES file...)
+# Every service library is offered to every image; the linker keeps only what is used.
+function(sarab_link_services target)
+    foreach(service sarab_dns sarab_http)
+        if(TARGET ${service})
+            target_link_libraries(${target} PRIVATE ${service})
+        endif()
+    endforeach()
+endfunction()
+
+# sarab_add_store(TARGET NAME DIR): compiles the files under DIR into TARGET as the read-only
+# store NAME (see cmake/generate_store.cmake). A new, changed or removed file under DIR
+# rebuilds the image.
+function(sarab_add_store target store dir)
+    get_filename_component(dir "${dir}" ABSOLUTE)
+    if(NOT IS_DIRECTORY "${dir}")
+        message(FATAL_ERROR "store ${store} of ${target}: ${dir} is not a directory")
+    endif()
+    file(GLOB_RECURSE files CONFIGURE_DEPENDS LIST_DIRECTORIES false "${dir}/*")
+    string(MAKE_C_IDENTIFIER "${store}" id)
+    set(output "${CMAKE_CURRENT_BINARY_DIR}/${target}_store_${id}.cpp")
+    add_custom_command(OUTPUT "${output}"
+        COMMAND "${CMAKE_COMMAND}" -DSTORE_NAME=${store} "-DSTORE_DIR=${dir}" "-DOUTPUT=${output}"
+            -P "${PROJECT_SOURCE_DIR}/cmake/generate_store.cmake"
+        DEPENDS ${files} "${PROJECT_SOURCE_DIR}/cmake/generate_store.cmake"
+        COMMENT "Compiling ${dir} into ${target} as the store ${store}"
+        VERBATIM)
+    # .incbin reads the files when the generated source is compiled.
+    set_source_files_properties("${output}" PROPERTIES OBJECT_DEPENDS "${files}")
+    target_sources(${target} PRIVATE "${output}")
+endfunction()
+
+# sarab_add_unikernel(NAME SOURCES file... [STORES STORE=DIR...])
 #
 # An application: its sources, linked with the runtime and the platform of SARAB_TARGET. The
-# artifact goes to <build>/apps/NAME/NAME. NAME is the application folder's name.
+# artifact goes to <build>/apps/NAME/NAME. NAME is the application folder's name. STORES
+# compiles directories in as read-only stores; `sarab build --kv STORE=DIR` (the cache
+# variable SARAB_KV_<NAME>) adds more or replaces them.
 function(sarab_add_unikernel name)
-    cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
+    cmake_parse_arguments(ARG "" "" "SOURCES;STORES" ${ARGN})
     if(NOT ARG_SOURCES)
         message(FATAL_ERROR "sarab_add_unikernel(${name}) needs SOURCES")
     endif()
+    # Stores: the application's defaults, then those given to `sarab build --kv`.
+    set(stores)
+    foreach(spec IN LISTS ARG_STORES SARAB_KV_${name})
+        string(FIND "${spec}" "=" eq)
+        if(eq LESS 1)
+            message(FATAL_ERROR "${name}: a store is STORE=DIR, not '${spec}'")
+        endif()
+        string(SUBSTRING "${spec}" 0 ${eq} store)
+        math(EXPR after "${eq} + 1")
+        string(SUBSTRING "${spec}" ${after} -1 dir)
+        set(store_dir_${store} "${dir}")
+        list(APPEND stores ${store})
+    endforeach()
+    list(REMOVE_DUPLICATES stores)
     if(SARAB_TARGET STREQUAL "virtio")
         sarab_add_virtio_image(${name} ${ARG_SOURCES})
-        return()
+    else()
+        sarab_add_hosted_image(${name} ${ARG_SOURCES})
     endif()
-    add_executable(${name} ${ARG_SOURCES}
+    foreach(store IN LISTS stores)
+        sarab_add_store(${name} ${store} "${store_dir_${store}}")
+    endforeach()
+endfunction()
+
+function(sarab_add_hosted_image name)
+    add_executable(${name} ${ARGN}
         $<TARGET_OBJECTS:sarab_platform_${SARAB_TARGET}>
         $<TARGET_OBJECTS:sarab_platform_${SARAB_TARGET}_main>
         $<TARGET_OBJECTS:sarab_net_socket>
         $<TARGET_OBJECTS:sarab_storage_hosted>)
+    sarab_link_services(${name})
     target_link_libraries(${name} PRIVATE sarab_storage sarab_net sarab_runtime)
     sarab_library_flags(${name})
     # Only what the application uses stays in the image; -rdynamic names the functions in a
@@ -99,6 +154,7 @@ function(sarab_add_virtio_image name)
     add_executable(${name} ${ARGN} "${name_source}"
         $<TARGET_OBJECTS:sarab_platform_virtio>
         $<TARGET_OBJECTS:sarab_platform_virtio_main>)
+    sarab_link_services(${name})
     target_link_libraries(${name} PRIVATE sarab_storage sarab_net sarab_runtime)
     sarab_library_flags(${name})
     target_link_options(${name} PRIVATE -nostdlib -static -no-pie

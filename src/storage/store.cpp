@@ -6,14 +6,23 @@ namespace sarab::storage {
 
 namespace {
 constexpr usize max_loaders = 4;
-detail::ContentsLoader g_loaders[max_loaders] = {};
-usize g_loader_count = 0;
+struct Loader {
+    detail::ContentsLoader load;
+    int priority;
+};
+constinit Loader g_loaders[max_loaders] = {};
+constinit usize g_loader_count = 0;
 } // namespace
 
-void detail::register_loader(ContentsLoader loader)
+void detail::register_loader(ContentsLoader loader, int priority)
 {
     VERIFY(g_loader_count < max_loaders);
-    g_loaders[g_loader_count++] = loader;
+    usize at = g_loader_count++;
+    while (at > 0 && g_loaders[at - 1].priority > priority) {
+        g_loaders[at] = g_loaders[at - 1];
+        --at;
+    }
+    g_loaders[at] = { loader, priority };
 }
 
 u64 content_hash(std::span<const std::byte> data)
@@ -43,7 +52,7 @@ ErrorOr<void, OpenError> ReadOnlyStore::open_declared(FormatBuffer& error)
     if (m_contents)
         return {}; // given by set_contents
     for (usize i = 0; i < g_loader_count; ++i) {
-        auto contents = g_loaders[i](name(), error);
+        auto contents = g_loaders[i].load(name(), error);
         if (contents) {
             m_contents = std::move(contents);
             m_open = true;

@@ -84,3 +84,20 @@ TEST(ReadOnlyStore, AnUnboundStoreSaysHowToBindIt)
     EXPECT_EQ(opened.error(), OpenError::not_bound);
     EXPECT_NE(error.view().find("--kv test-unbound=DIR"), std::string_view::npos);
 }
+
+TEST(CompiledStore, FilesAreEmbeddedAtBuildTime)
+{
+    // tests/CMakeLists.txt compiles tests/storage/data into this binary as "test-compiled".
+    ReadOnlyStore store { "test-compiled", "compiled in" };
+    InlineFormatBuffer<256> error;
+    ASSERT_TRUE(store.open_declared(error)) << error.view();
+    ASSERT_EQ(store.size(), 2u);
+    EXPECT_EQ(store.entries()[0].key, "hello.txt");
+    EXPECT_EQ(store.entries()[1].key, "sub/deep.txt");
+    const Entry* hello = store.find("hello.txt");
+    ASSERT_NE(hello, nullptr);
+    EXPECT_EQ(text(hello->data), "compiled in\n");
+    EXPECT_EQ(hello->hash, content_hash(bytes("compiled in\n")));
+    EXPECT_GT(hello->modified_ns, 1'500'000'000'000'000'000);
+    EXPECT_EQ(text(store.find("sub/deep.txt")->data), "deeper");
+}

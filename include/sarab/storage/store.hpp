@@ -90,11 +90,12 @@ u64 content_hash(std::span<const std::byte>);
 bool is_valid_key(std::string_view key);
 
 namespace detail {
-// Ways to find a store's contents, tried in order: compiled into the image, then (hosted) a
-// directory bound at boot. Each returns null when it has nothing for that name, and sets
-// `error` when it has but cannot load it.
+// Ways to find a store's contents, tried by priority, lowest first: a directory bound at boot
+// (hosted, priority 0), then contents compiled into the image (priority 1), so that a boot
+// argument can override what was built in. Each returns null when it has nothing for that
+// name, and sets `error` when it has but cannot load it.
 using ContentsLoader = std::unique_ptr<StoreContents> (*)(std::string_view name, FormatBuffer& error);
-void register_loader(ContentsLoader);
+void register_loader(ContentsLoader, int priority);
 } // namespace detail
 
 } // namespace sarab::storage

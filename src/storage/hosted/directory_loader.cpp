@@ -108,7 +108,7 @@ std::unique_ptr<StoreContents> load_directory(std::string_view name, FormatBuffe
 }
 
 [[maybe_unused]] const bool g_registered = [] {
-    detail::register_loader(&load_directory);
+    detail::register_loader(&load_directory, 0);
     return true;
 }();
 
