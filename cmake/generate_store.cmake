@@ -61,12 +61,5 @@ sarab::storage::CompiledStore g_store { \"${STORE_NAME}\", g_entries, ${count}u 
 
 } // namespace
 ")
-# Rewrite only on change, so that an unchanged store does not rebuild the image.
-if(EXISTS "${OUTPUT}")
-    file(READ "${OUTPUT}" old)
-else()
-    set(old "")
-endif()
-if(NOT old STREQUAL content)
-    file(WRITE "${OUTPUT}" "${content}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/WriteIfChanged.cmake")
+sarab_write_if_changed("${OUTPUT}" "${content}")

@@ -68,8 +68,7 @@ struct JoinAwaiter {
     template<SarabPromise P>
     void await_suspend(std::coroutine_handle<P> h)
     {
-        waiter.handle = h;
-        waiter.root = h.promise().root;
+        waiter.suspend(h);
         root->joiners.push_back(waiter);
     }
     ErrorOr<void> await_resume() const
@@ -207,8 +206,7 @@ struct SleepAwaiter {
     template<SarabPromise P>
     void await_suspend(std::coroutine_handle<P> h)
     {
-        waiter.handle = h;
-        waiter.root = h.promise().root;
+        waiter.suspend(h);
         Scheduler::current().add_timer(waiter);
     }
     void await_resume() const noexcept { }
@@ -221,8 +219,7 @@ struct DeviceAwaiter {
     template<SarabPromise P>
     void await_suspend(std::coroutine_handle<P> h)
     {
-        waiter.handle = h;
-        waiter.root = h.promise().root;
+        waiter.suspend(h);
         Scheduler::current().wait_for_device(waiter, device);
     }
     void await_resume() const noexcept { }

@@ -18,8 +18,7 @@ struct QueueAwaiter {
     template<SarabPromise P>
     void await_suspend(std::coroutine_handle<P> h)
     {
-        waiter.handle = h;
-        waiter.root = h.promise().root;
+        waiter.suspend(h);
         queue->push_back(waiter);
     }
     void await_resume() const noexcept { }

@@ -43,6 +43,14 @@ struct Waiter {
     Waiter& operator=(const Waiter&) = delete;
     ~Waiter() { detach(); }
 
+    // Records who waits: the suspended coroutine and the task it belongs to.
+    template<class Promise>
+    void suspend(std::coroutine_handle<Promise> h)
+    {
+        handle = h;
+        root = h.promise().root;
+    }
+
     bool is_linked() const { return where != Where::nowhere; }
     void detach();
     Instant deadline() const { return Instant(Duration(timer.deadline_ns)); }
