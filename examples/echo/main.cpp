@@ -33,6 +33,12 @@ Task<void> echo_connection(net::TcpStream stream)
 Task<int> serve_tcp(net::Stack& stack)
 {
     auto listener = stack.tcp_listen(port.value());
+    if (!listener && listener.error() == net::SocketError::unsupported) {
+        // Sarab's own stack has no TCP yet: serve UDP alone rather than nothing.
+        log::warn(echo_log, "this stack has no TCP: echoing over UDP only");
+        Event never;
+        co_await never.wait();
+    }
     if (!listener) {
         log::error(echo_log, "cannot listen on TCP port {}: {}", port.value(), net::error_name(listener.error()));
         co_return 1;
@@ -54,7 +60,7 @@ Task<int> serve_udp(net::Stack& stack)
         log::error(echo_log, "cannot bind UDP port {}: {}", port.value(), net::error_name(socket.error()));
         co_return 1;
     }
-    std::array<std::byte, 2048> buffer;
+    static std::array<std::byte, 65536> buffer; // the largest datagram
     for (;;) {
         auto got = co_await socket->receive(buffer);
         if (!got)

@@ -1,23 +1,54 @@
 #include <sarab/net/interface.hpp>
 
+#include <sarab/base/boot_args.hpp>
 #include <sarab/base/log.hpp>
+#include <sarab/net/stack.hpp>
 
 namespace sarab::net {
 
 namespace {
 log::Source g_log { "net" };
-}
+BootArg<Ipv4Cidr> g_ipv4 { "ipv4", Ipv4Cidr {}, "the interface's address and prefix, for Sarab's own stack", ArgGroup::runtime };
+BootArg<Ipv4Address> g_gateway { "ipv4-gateway", Ipv4Address {}, "the default gateway, for Sarab's own stack", ArgGroup::runtime };
+} // namespace
 
 detail::SocketStackFactory detail::socket_stack_factory = nullptr;
+
+struct Interface::Direct {
+    Direct(platform::NetInfo info, StackConfig config)
+        : nic(info)
+        , stack(nic, config)
+    {
+    }
+    PlatformNic nic;
+    DirectStack<PlatformNic> stack;
+};
+
+Interface::Interface(const char* name, const char* help)
+    : DeviceDeclaration("interface", name, help)
+{
+}
+
+Interface::~Interface() = default;
 
 ErrorOr<void, OpenError> Interface::open_declared(FormatBuffer& error)
 {
     auto nic = platform::net_acquire(name());
     if (nic) {
-        // Sarab's own stack comes with the protocol layers (Ethernet ... TCP); until then an
-        // interface can only run over the host's sockets.
-        format_to(error, "a NIC is bound, but Sarab's own TCP/IP stack is not in this build yet: run with --net socket");
-        return failure(OpenError::unavailable);
+        if (!g_ipv4.was_given() || g_ipv4.value().address.is_any()) {
+            format_to(error, "Sarab's own stack needs an address: pass --ipv4=ADDR/PREFIX (DHCP is not built yet)");
+            return failure(OpenError::not_bound);
+        }
+        StackConfig config { g_ipv4.value(), std::nullopt };
+        if (g_gateway.was_given())
+            config.gateway = g_gateway.value();
+        m_direct = std::make_unique<Direct>(*nic, config);
+        m_active = &m_direct->stack;
+        if (config.gateway)
+            log::info(g_log, "interface '{}': Sarab's stack, {}, gateway {}", name(), config.address, *config.gateway);
+        else
+            log::info(g_log, "interface '{}': Sarab's stack, {}, no gateway", name(), config.address);
+        return {};
     }
     if (nic.error() != platform::NetError::not_bound) {
         format_to(error, "{}", platform::error_name(nic.error()));
@@ -27,9 +58,16 @@ ErrorOr<void, OpenError> Interface::open_declared(FormatBuffer& error)
         format_to(error, "no net device is bound to it (and this target has no socket stack)");
         return failure(OpenError::not_bound);
     }
-    m_stack = detail::socket_stack_factory();
+    m_socket_stack = detail::socket_stack_factory();
+    m_active = m_socket_stack.get();
     log::info(g_log, "interface '{}' uses the host's sockets", name());
     return {};
+}
+
+void Interface::start()
+{
+    if (m_direct)
+        m_direct->stack.start();
 }
 
 } // namespace sarab::net

@@ -19,6 +19,7 @@ const char* error_name(SocketError e)
     case SocketError::closed: return "socket closed";
     case SocketError::no_buffers: return "no buffer space";
     case SocketError::invalid_argument: return "invalid argument";
+    case SocketError::unsupported: return "not supported by this stack";
     case SocketError::io: return "I/O error";
     }
     return "unknown socket error";

@@ -62,6 +62,8 @@ int start_image()
     }
 
     Scheduler scheduler;
+    for (auto* d = DeviceDeclaration::first(); d; d = d->next())
+        d->start();
     int status = scheduler.run(app_main());
     log::debug(g_log, "app_main returned {}", status);
     return status;

@@ -16,25 +16,30 @@
 
 #include <memory>
 
+// Boot arguments of every image with an interface (one interface today; per-interface
+// arguments come with the second): --ipv4=ADDR/PREFIX, --ipv4-gateway=ADDR.
+
 namespace sarab::net {
 
 class Interface final : public DeviceDeclaration {
 public:
-    Interface(const char* name, const char* help)
-        : DeviceDeclaration("interface", name, help)
-    {
-    }
+    Interface(const char* name, const char* help);
+    ~Interface();
 
     ErrorOr<void, OpenError> open_declared(FormatBuffer& error) override;
+    void start() override;
 
     Stack& stack()
     {
-        VERIFY(m_stack, "net::Interface used before it was opened");
-        return *m_stack;
+        VERIFY(m_active, "net::Interface used before it was opened");
+        return *m_active;
     }
 
 private:
-    std::unique_ptr<Stack> m_stack;
+    struct Direct; // Sarab's own stack over the platform's NIC (interface.cpp)
+    std::unique_ptr<Stack> m_socket_stack;
+    std::unique_ptr<Direct> m_direct;
+    Stack* m_active = nullptr;
 };
 
 namespace detail {

@@ -29,6 +29,28 @@ concept Nic = requires(N& nic, platform::Frame&& frame, usize headroom) {
 
 static_assert(Nic<NetDevice>);
 
+// A NIC acquired from the platform by name, for a stack that opens its own device (a
+// net::Interface) rather than using a declared NetDevice.
+class PlatformNic {
+public:
+    explicit PlatformNic(platform::NetInfo info)
+        : m_info(info)
+    {
+    }
+    MacAddress mac() const { return m_info.mac; }
+    u16 mtu() const { return m_info.mtu; }
+    platform::Handle handle() const { return m_info.handle; }
+    std::optional<platform::Frame> allocate(usize headroom) { return platform::net_frame_pool(m_info.handle).allocate(headroom); }
+    ErrorOr<platform::Frame, platform::NetError> try_receive() { return platform::net_receive(m_info.handle); }
+    ErrorOr<void, platform::NetError> transmit(platform::Frame&& frame) { return platform::net_transmit(m_info.handle, std::move(frame)); }
+    sarab::detail::DeviceAwaiter readable() { return wait_for_device(m_info.handle); }
+
+private:
+    platform::NetInfo m_info;
+};
+
+static_assert(Nic<PlatformNic>);
+
 // Writes every frame that passes, both ways, to a pcap file (microsecond timestamps from the
 // wall clock), then passes it on unchanged.
 template<Nic Inner>

@@ -35,6 +35,7 @@ enum class SocketError : u8 {
     closed,              // the socket was closed, or the write side was shut down
     no_buffers,          // out of buffers or memory right now
     invalid_argument,
+    unsupported,         // not offered by this stack
     io,
 };
 const char* error_name(SocketError);

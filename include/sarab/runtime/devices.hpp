@@ -39,6 +39,9 @@ public:
     // Opens the device; on failure, says why in `error`. The runtime calls this for every
     // declaration before app_main, in declaration order.
     virtual ErrorOr<void, OpenError> open_declared(FormatBuffer& error) = 0;
+    // Called once the scheduler exists, before app_main: for devices that run tasks of their
+    // own (a network stack's receive loop).
+    virtual void start() { }
 
 protected:
     ~DeviceDeclaration(); // leaves the registry

@@ -231,8 +231,8 @@ public:
     Endpoint local() const override { return local_of(m_socket.fd()); }
 
 private:
-    static constexpr usize batch = 32;
-    static constexpr usize slot_size = 2048; // longer datagrams are reported truncated
+    static constexpr usize batch = 8;
+    static constexpr usize slot_size = 65536; // the largest datagram
 
     // Reads up to `batch` datagrams with one system call.
     ErrorOr<void, SocketError> fill()

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora in fuzz/corpus/<target>/ from the literal packets of the wire tests
+(tests/net/wire/*_test.cpp), so that the seeds can be regenerated and reviewed.
+
+Run from anywhere: python3 fuzz/make_corpus.py. Each corpus folder is emptied and rewritten.
+The UDP and TCP targets read the pseudo-header's source and destination addresses from the
+first 8 bytes of an input, so their seeds start with those.
+"""
+
+import pathlib
+
+# ---- the packets (IPv4 datagrams unless said otherwise) -----------------------------------
+
+# ARP request from 52:54:00:12:34:56 (10.0.2.15) for 10.0.2.2, as a 42-byte frame
+ARP_REQUEST_FRAME = bytes.fromhex(
+    "ffffffffffff525400123456080600010800060400015254001234560a00020f0000000000000a000202"
+)
+
+# the reply from 52:55:0a:00:02:02, padded to 60 bytes
+ARP_REPLY_FRAME = bytes.fromhex(
+    "52540012345652550a0002020806000108000604000252550a0002020a0002025254001234560a00020f0000"
+    "00000000000000000000000000000000"
+)
+
+# 802.1Q priority 1, VLAN 100, carrying UDP_DATAGRAM
+VLAN_FRAME = bytes.fromhex(
+    "52540012345652550a0002028100206408004500002868d640004011d3ec7f0000017f000001811400090014"
+    "f4e668656c6c6f2073617261620a"
+)
+
+# iputils-style ping over Linux loopback (IPv4 + ICMP)
+ECHO_REQUEST = bytes.fromhex(
+    "4500005452b940004001e9ed7f0000017f000001080086c81c2b000100f153650000000040e2010000000000"
+    "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637"
+)
+
+# the Linux kernel's reply to it
+ECHO_REPLY = bytes.fromhex(
+    "4500005452ba0000400129ed7f0000017f00000100008ec81c2b000100f153650000000040e2010000000000"
+    "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637"
+)
+
+# Linux's ICMP port unreachable for UDP_DATAGRAM
+PORT_UNREACHABLE = bytes.fromhex(
+    "45c000444eec000040012d0b7f0000017f0000010303f1e3000000004500002868d640004011d3ec7f000001"
+    "7f000001811400090014fe2768656c6c6f2073617261620a"
+)
+
+# "hello sarab\n" 127.0.0.1:33044 -> 127.0.0.1:9
+UDP_DATAGRAM = bytes.fromhex(
+    "4500002868d640004011d3ec7f0000017f000001811400090014f4e668656c6c6f2073617261620a"
+)
+
+# Linux SYN: MSS 65495, SACK-permitted, timestamps, window scale 10
+TCP_SYN = bytes.fromhex(
+    "4500003c963540004006a6847f0000017f000001b5941e6112a6ad3c00000000a002ffd7c6d000000204ffd7"
+    "0402080ae7240e31000000000103030a"
+)
+
+# the SYN-ACK
+TCP_SYN_ACK = bytes.fromhex(
+    "4500003c0000400040063cba7f0000017f0000011e61b59454f7000212a6ad3da012ffcbaf8600000204ffd7"
+    "0402080aa99218b9e7240e310103030a"
+)
+
+# "ping\n" with NOP NOP timestamps
+TCP_DATA = bytes.fromhex(
+    "45000039963740004006a6857f0000017f000001b5941e6112a6ad3d54f7000380180040ef2600000101080a"
+    "e7240e32a99218b970696e670a"
+)
+
+# Linux RST/ACK for a SYN to a closed port
+TCP_RST = bytes.fromhex(
+    "450000280000400040063cce7f0000017f000001000997f4000000002a56ae9a5014000040e00000"
+)
+
+# IGMPv3 report with a Router Alert option (24-byte header)
+IPV4_OPTIONS = bytes.fromhex(
+    "46c00028000040000102f7ea0a00020fe0000016940400002200f9020000000104000000e00000fb"
+)
+
+# a middle fragment: MF, offset 1480
+IPV4_FRAGMENT = bytes.fromhex(
+    "4500001c123420b940012fe40a00020f0a0002020001020304050607"
+)
+
+# next-hop MTU 1400, quoting TCP_DATA's header and 8 bytes (ICMP only)
+ICMP_FRAGMENTATION_NEEDED = bytes.fromhex(
+    "030463aa0000057845000039963740004006a6857f0000017f000001b5941e6112a6ad3d"
+)
+
+# TTL exceeded for UDP_DATAGRAM sent with TTL 1 (ICMP only)
+ICMP_TIME_EXCEEDED = bytes.fromhex(
+    "0b007ee7000000004500002868d64000011112ed7f0000017f000001811400090014f4e6"
+)
+
+# duplicate ACK 10.0.2.15:80 -> 10.0.2.2:40000, timestamps + 2 SACK blocks (TCP only)
+TCP_SACK = bytes.fromhex(
+    "00509c401122334455667788d01001f6394000000101080a0001e2400a0b0c0d01010512000003e8000007d0"
+    "00000bb800000fa0"
+)
+
+# DHCPDISCOVER (UDP payload), 300 bytes
+DHCP_DISCOVER = bytes.fromhex(
+    "010106003903f326000080000000000000000000000000000000000052540012345600000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "00000000000000000000000000000000638253633501013d07015254001234563204c0a87a320c0573617261"
+    "6237070103060f333a3bff00000000000000000000000000000000000000000000000000"
+)
+
+# the DHCPOFFER from a dnsmasq at 192.168.122.1
+DHCP_OFFER = bytes.fromhex(
+    "020106003903f3260000800000000000c0a87a32c0a87a010000000052540012345600000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "00000000000000000000000000000000638253633501023604c0a87a01330400000e103a04000007083b0400"
+    "000c4e0104ffffff001c04c0a87aff0304c0a87a010608c0a87a0108080808ff00000000"
+)
+
+# ---- the seeds ------------------------------------------------------------------------------
+
+ETHERNET_HEADER = bytes.fromhex("52540012345652550a0002020800")
+LOOPBACK_PAIR = bytes([127, 0, 0, 1, 127, 0, 0, 1])
+GUEST_GATEWAY = bytes([10, 0, 2, 15, 10, 0, 2, 2])
+IP_HEADER_LEN = 20
+
+SEEDS = {
+    "ethernet": {
+        "arp_request": ARP_REQUEST_FRAME,
+        "arp_reply": ARP_REPLY_FRAME,
+        "vlan_udp": VLAN_FRAME,
+        "echo_request": ETHERNET_HEADER + ECHO_REQUEST,
+    },
+    "arp": {
+        "request": ARP_REQUEST_FRAME[14:],
+        "reply_padded": ARP_REPLY_FRAME[14:],
+    },
+    "ipv4": {
+        "echo_request": ECHO_REQUEST,
+        "udp": UDP_DATAGRAM,
+        "tcp_syn": TCP_SYN,
+        "options": IPV4_OPTIONS,
+        "fragment": IPV4_FRAGMENT,
+        "port_unreachable": PORT_UNREACHABLE,
+    },
+    "icmp": {
+        "echo_request": ECHO_REQUEST[IP_HEADER_LEN:],
+        "echo_reply": ECHO_REPLY[IP_HEADER_LEN:],
+        "port_unreachable": PORT_UNREACHABLE[IP_HEADER_LEN:],
+        "fragmentation_needed": ICMP_FRAGMENTATION_NEEDED,
+        "time_exceeded": ICMP_TIME_EXCEEDED,
+    },
+    "udp": {
+        "hello": LOOPBACK_PAIR + UDP_DATAGRAM[IP_HEADER_LEN:],
+    },
+    "tcp": {
+        "syn": LOOPBACK_PAIR + TCP_SYN[IP_HEADER_LEN:],
+        "syn_ack": LOOPBACK_PAIR + TCP_SYN_ACK[IP_HEADER_LEN:],
+        "data": LOOPBACK_PAIR + TCP_DATA[IP_HEADER_LEN:],
+        "rst": LOOPBACK_PAIR + TCP_RST[IP_HEADER_LEN:],
+        "sack": GUEST_GATEWAY + TCP_SACK,
+    },
+    "dhcp": {
+        "discover": DHCP_DISCOVER,
+        "offer": DHCP_OFFER,
+    },
+}
+
+
+def main():
+    root = pathlib.Path(__file__).resolve().parent / "corpus"
+    for target, seeds in SEEDS.items():
+        folder = root / target
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():
+            old.unlink()
+        for name, data in seeds.items():
+            (folder / name).write_bytes(data)
+        print(f"{target}: {len(seeds)} seeds")
+
+
+if __name__ == "__main__":
+    main()
