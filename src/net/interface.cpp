@@ -2,6 +2,7 @@
 
 #include <sarab/base/boot_args.hpp>
 #include <sarab/base/log.hpp>
+#include <sarab/net/dhcp.hpp>
 #include <sarab/net/stack.hpp>
 
 namespace sarab::net {
@@ -15,13 +16,16 @@ BootArg<Ipv4Address> g_gateway { "ipv4-gateway", Ipv4Address {}, "the default ga
 detail::SocketStackFactory detail::socket_stack_factory = nullptr;
 
 struct Interface::Direct {
-    Direct(platform::NetInfo info, StackConfig config)
+    Direct(platform::NetInfo info, StackConfig config, bool use_dhcp)
         : nic(info)
         , stack(nic, config)
     {
+        if (use_dhcp) // seeded by the MAC: different stations do not retry in step
+            dhcp.emplace(stack, u32(info.mac[3]) << 16 | u32(info.mac[4]) << 8 | info.mac[5]);
     }
     PlatformNic nic;
     DirectStack<PlatformNic> stack;
+    std::optional<DhcpClient<DirectStack<PlatformNic>>> dhcp;
 };
 
 Interface::Interface(const char* name, const char* help)
@@ -35,16 +39,15 @@ ErrorOr<void, OpenError> Interface::open_declared(FormatBuffer& error)
 {
     auto nic = platform::net_acquire(name());
     if (nic) {
-        if (!g_ipv4.was_given() || g_ipv4.value().address.is_any()) {
-            format_to(error, "Sarab's own stack needs an address: pass --ipv4=ADDR/PREFIX (DHCP is not built yet)");
-            return failure(OpenError::not_bound);
-        }
-        StackConfig config { g_ipv4.value(), std::nullopt };
+        bool use_dhcp = !g_ipv4.was_given() || g_ipv4.value().address.is_any();
+        StackConfig config { use_dhcp ? Ipv4Cidr {} : g_ipv4.value(), std::nullopt };
         if (g_gateway.was_given())
             config.gateway = g_gateway.value();
-        m_direct = std::make_unique<Direct>(*nic, config);
+        m_direct = std::make_unique<Direct>(*nic, config, use_dhcp);
         m_active = &m_direct->stack;
-        if (config.gateway)
+        if (use_dhcp)
+            log::info(g_log, "interface '{}': Sarab's stack, address by DHCP", name());
+        else if (config.gateway)
             log::info(g_log, "interface '{}': Sarab's stack, {}, gateway {}", name(), config.address, *config.gateway);
         else
             log::info(g_log, "interface '{}': Sarab's stack, {}, no gateway", name(), config.address);
@@ -66,8 +69,11 @@ ErrorOr<void, OpenError> Interface::open_declared(FormatBuffer& error)
 
 void Interface::start()
 {
-    if (m_direct)
-        m_direct->stack.start();
+    if (!m_direct)
+        return;
+    m_direct->stack.start();
+    if (m_direct->dhcp)
+        spawn(m_direct->dhcp->run());
 }
 
 } // namespace sarab::net

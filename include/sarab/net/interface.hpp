@@ -6,7 +6,7 @@
 // When the runtime opens it (before app_main), the interface asks the platform for the net
 // device of that name. If one is bound (a tap interface on hosted, virtio-net on virtio),
 // Sarab's own stack runs over it, configured by the boot arguments --ipv4=ADDR/PREFIX and
-// --ipv4-gateway=ADDR or else by DHCP. If none is bound and the image has the socket stack
+// --ipv4-gateway=ADDR or else by DHCP (see dhcp.hpp). If none is bound and the image has the socket stack
 // (hosted), the interface uses the host's sockets instead: that is `--net socket`, the
 // hosted default.
 #pragma once
