@@ -52,7 +52,7 @@ Task<void> serve_udp(net::UdpSocket& socket, dns::Server& server)
         auto bytes = std::span(reinterpret_cast<const u8*>(query.data()), got->size);
         usize n = server.answer(bytes, dns::Transport::udp, response);
         if (n > 0)
-            (void)socket.send_to(got->from, std::as_bytes(std::span(response).first(n)));
+            (void)socket.queue_to(got->from, std::as_bytes(std::span(response).first(n))); // leaves with the next receive
     }
 }
 

@@ -37,6 +37,18 @@ ErrorOr<void, SocketError> UdpSocket::send_to(Endpoint to, std::span<const std::
     return m_impl->send_to(to, data);
 }
 
+ErrorOr<void, SocketError> UdpSocket::queue_to(Endpoint to, std::span<const std::byte> data)
+{
+    VERIFY(m_impl, "queue_to() on a closed UDP socket");
+    return m_impl->queue_to(to, data);
+}
+
+ErrorOr<void, SocketError> UdpSocket::flush()
+{
+    VERIFY(m_impl, "flush() on a closed UDP socket");
+    return m_impl->flush();
+}
+
 Endpoint UdpSocket::local() const
 {
     VERIFY(m_impl);

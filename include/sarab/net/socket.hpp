@@ -53,6 +53,9 @@ public:
     virtual ~UdpImpl() = default;
     virtual Task<ErrorOr<Received, SocketError>> receive(std::span<std::byte> buffer) = 0;
     virtual ErrorOr<void, SocketError> send_to(Endpoint to, std::span<const std::byte> data) = 0;
+    // A stack that can send several datagrams at once overrides these two.
+    virtual ErrorOr<void, SocketError> queue_to(Endpoint to, std::span<const std::byte> data) { return send_to(to, data); }
+    virtual ErrorOr<void, SocketError> flush() { return {}; }
     virtual Endpoint local() const = 0;
 };
 
@@ -87,6 +90,12 @@ public:
     // Sends one datagram. Does not wait: when there is no room it fails with no_buffers
     // (UDP may drop anyway).
     ErrorOr<void, SocketError> send_to(Endpoint to, std::span<const std::byte> data);
+    // The same, for servers that answer many small requests: the datagram is copied into a
+    // batch that leaves in one go (one sendmmsg on the socket stack) when the batch is full,
+    // on flush(), or as soon as receive() is about to ask for more. Answer with queue_to
+    // between receives; call flush() before doing anything else that takes long.
+    ErrorOr<void, SocketError> queue_to(Endpoint to, std::span<const std::byte> data);
+    ErrorOr<void, SocketError> flush();
     Endpoint local() const;
     void close() { m_impl.reset(); }
 

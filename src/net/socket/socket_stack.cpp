@@ -198,6 +198,7 @@ public:
         : m_socket(fd)
     {
     }
+    ~SocketUdp() override { (void)flush(); }
     ErrorOr<void, SocketError> init() { return m_socket.watch(); }
 
     Task<ErrorOr<Received, SocketError>> receive(std::span<std::byte> buffer) override
@@ -205,6 +206,8 @@ public:
         for (;;) {
             if (m_next < m_count)
                 co_return take(buffer);
+            // Answers to what was read last leave before more is read (one sendmmsg).
+            (void)flush();
             auto filled = fill();
             if (!filled)
                 co_return failure(filled.error());
@@ -228,9 +231,48 @@ public:
         }
     }
 
+    ErrorOr<void, SocketError> queue_to(Endpoint to, std::span<const std::byte> data) override
+    {
+        if (data.size() > send_slot_size)
+            return send_to(to, data);
+        if (m_queued == send_batch)
+            TRY(flush());
+        usize i = m_queued++;
+        std::memcpy(m_send_slots[i].data(), data.data(), data.size());
+        m_send_to[i] = to_sockaddr(to);
+        m_send_iov[i] = { m_send_slots[i].data(), data.size() };
+        m_send_headers[i] = {};
+        m_send_headers[i].msg_hdr.msg_name = &m_send_to[i];
+        m_send_headers[i].msg_hdr.msg_namelen = sizeof m_send_to[i];
+        m_send_headers[i].msg_hdr.msg_iov = &m_send_iov[i];
+        m_send_headers[i].msg_hdr.msg_iovlen = 1;
+        return {};
+    }
+
+    ErrorOr<void, SocketError> flush() override
+    {
+        usize sent = 0;
+        while (sent < m_queued) {
+            int n = ::sendmmsg(m_socket.fd(), m_send_headers.data() + sent, unsigned(m_queued - sent), 0);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                // The rest is lost, as a full queue loses datagrams; say so.
+                int e = errno;
+                m_queued = 0;
+                return failure(n < 0 && e != EAGAIN && e != EWOULDBLOCK ? from_errno(e) : SocketError::no_buffers);
+            }
+            sent += usize(n);
+        }
+        m_queued = 0;
+        return {};
+    }
+
     Endpoint local() const override { return local_of(m_socket.fd()); }
 
 private:
+    static constexpr usize send_batch = 32;
+    static constexpr usize send_slot_size = 2048; // larger datagrams are sent on their own
     static constexpr usize batch = 8;
     static constexpr usize slot_size = 65536; // the largest datagram
 
@@ -281,6 +323,11 @@ private:
     std::array<mmsghdr, batch> m_headers;
     usize m_next = 0;
     usize m_count = 0;
+    std::array<std::array<std::byte, send_slot_size>, send_batch> m_send_slots;
+    std::array<sockaddr_in, send_batch> m_send_to;
+    std::array<iovec, send_batch> m_send_iov;
+    std::array<mmsghdr, send_batch> m_send_headers;
+    usize m_queued = 0;
 };
 
 // ---- TCP ---------------------------------------------------------------------------------

@@ -93,6 +93,40 @@ TEST_F(SocketStackTest, UdpBurstIsReceivedInOrder)
     }());
 }
 
+TEST_F(SocketStackTest, QueuedDatagramsLeaveTogether)
+{
+    Scheduler s;
+    s.run([&]() -> Task<void> {
+        auto a = stack().udp_bind(0);
+        auto b = stack().udp_bind(0);
+        // More than one batch: the first 32 leave when the 33rd is queued.
+        for (int i = 0; i < 40; ++i)
+            CO_ASSERT_TRUE(a->queue_to(loopback(b->local().port), bytes_of(std::to_string(i))));
+        std::array<std::byte, 64> buffer;
+        for (int i = 0; i < 32; ++i) {
+            auto got = co_await b->receive(buffer);
+            CO_ASSERT_TRUE(got);
+            EXPECT_EQ(text_of(std::span(buffer).first(got->size)), std::to_string(i));
+        }
+        // The other 8 wait in a's batch until a is about to wait for something itself.
+        auto nothing = co_await with_timeout(20ms, b->receive(buffer));
+        EXPECT_FALSE(nothing);
+        auto a_waits = co_await with_timeout(1ms, a->receive(buffer));
+        EXPECT_FALSE(a_waits);
+        for (int i = 32; i < 40; ++i) {
+            auto got = co_await b->receive(buffer);
+            CO_ASSERT_TRUE(got);
+            EXPECT_EQ(text_of(std::span(buffer).first(got->size)), std::to_string(i));
+        }
+        // An explicit flush sends at once.
+        CO_ASSERT_TRUE(a->queue_to(loopback(b->local().port), bytes_of("now")));
+        CO_ASSERT_TRUE(a->flush());
+        auto now = co_await with_timeout(1s, b->receive(buffer));
+        CO_ASSERT_TRUE(now && *now);
+        EXPECT_EQ(text_of(std::span(buffer).first((*now)->size)), "now");
+    }());
+}
+
 TEST_F(SocketStackTest, TcpBothWaysWithHalfClose)
 {
     Scheduler s;
