@@ -17,7 +17,10 @@ endfunction()
 
 # Code generation for the virtio image, applied to every target of a virtio build (library,
 # platform and application alike), so that the same sources build for both targets:
-# no position independence (the image is linked at a fixed address), no stack protector or
+# position-independent code as on hosted (-fpie, Debian's default), linked at a fixed address
+# (-no-pie at link time). Not -fno-pie: GCC 12 then stores the addresses of coroutine
+# functions in .rodata.cst8 constant pools outside their COMDAT group, which the linker
+# rejects once it keeps another object's copy of the group. No stack protector or
 # CET (nothing on the image sets them up), frame pointers (the exception report walks them),
 # and no unwind tables (no exceptions; gdb reads .debug_frame). The red zone stays: every
 # interrupt and exception runs on an IST stack, so it never writes below an interrupted
@@ -25,8 +28,9 @@ endfunction()
 macro(sarab_virtio_flags)
     execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libstdc++.a
         OUTPUT_VARIABLE SARAB_LIBSTDCXX_ARCHIVE OUTPUT_STRIP_TRAILING_WHITESPACE)
+    sarab_virtio_math_archive()
     add_compile_options(
-        -fno-pic -fno-pie -fno-stack-protector -fno-stack-clash-protection
+        -fpie -fno-stack-protector -fno-stack-clash-protection
         -fcf-protection=none -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
         -fno-asynchronous-unwind-tables -fno-unwind-tables
         "$<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions;-fno-rtti>")
@@ -61,6 +65,42 @@ function(sarab_add_store target store dir)
     # .incbin reads the files when the generated source is compiled.
     set_source_files_properties("${output}" PROPERTIES OBJECT_DEPENDS "${files}")
     target_sources(${target} PRIVATE "${output}")
+endfunction()
+
+# <cmath> on the image: the math functions of musl (Debian's musl-dev), copied out of its libc.a
+# into an archive of their own, so that the image can never link musl's system-call wrappers
+# by accident. musl's math needs nothing but itself (no errno, no locale); its members built
+# with a stack protector find their canary where the platform puts one (%fs:0x28). Sets
+# SARAB_MATH_ARCHIVE, empty without musl-dev (then a math call fails to link).
+function(sarab_virtio_math_archive)
+    set(musl_libc "/usr/lib/x86_64-linux-musl/libc.a")
+    set(SARAB_MATH_ARCHIVE "" PARENT_SCOPE)
+    if(NOT EXISTS "${musl_libc}")
+        message(STATUS "musl-dev is not installed: <cmath> functions are not available on virtio images")
+        return()
+    endif()
+    set(dir "${CMAKE_BINARY_DIR}/musl_math")
+    set(archive "${dir}/libsarab_musl_math.a")
+    if(NOT EXISTS "${archive}" OR "${musl_libc}" IS_NEWER_THAN "${archive}")
+        execute_process(COMMAND ${CMAKE_AR} t "${musl_libc}" OUTPUT_VARIABLE members RESULT_VARIABLE failed)
+        string(REPLACE "\n" ";" members "${members}")
+        set(math)
+        foreach(member IN LISTS members)
+            if(member MATCHES "^(a?cosh?|a?sinh?|a?tanh?|atan2|cbrt|ceil|copysign|exp|exp2|expm1|fabs|fdim|floor|fma|fmax|fmin|fmod|frexp|hypot|ilogb|ldexp|lgamma|log|log10|log1p|log2|logb|l?l?rint|l?l?round|modf|nan|nearbyint|nextafter|nexttoward|pow|remainder|remquo|scalbl?n|sqrt|tgamma|trunc|erfc?|sincos)[fl]?\\.lo$"
+                    OR member MATCHES "^__(math_|rem_pio2|sin|cos|tan|expo2|fpclassify|signbit|polevl|invtrig)"
+                    OR member MATCHES "^[a-z0-9]+_data\\.lo$")
+                list(APPEND math "${member}")
+            endif()
+        endforeach()
+        file(REMOVE_RECURSE "${dir}")
+        file(MAKE_DIRECTORY "${dir}")
+        execute_process(COMMAND ${CMAKE_AR} x "${musl_libc}" ${math} WORKING_DIRECTORY "${dir}" RESULT_VARIABLE failed_x)
+        execute_process(COMMAND ${CMAKE_AR} rcs "${archive}" ${math} WORKING_DIRECTORY "${dir}" RESULT_VARIABLE failed_rcs)
+        if(failed OR failed_x OR failed_rcs)
+            message(FATAL_ERROR "could not make ${archive} from ${musl_libc}")
+        endif()
+    endif()
+    set(SARAB_MATH_ARCHIVE "${archive}" PARENT_SCOPE)
 endfunction()
 
 # sarab_add_unikernel(NAME SOURCES file... [STORES STORE=DIR...])
@@ -143,14 +183,15 @@ function(sarab_add_virtio_image name)
     target_link_libraries(${name} PRIVATE sarab_storage sarab_net sarab_runtime)
     sarab_library_flags(${name})
     target_link_options(${name} PRIVATE -nostdlib -static -no-pie
-        "-Wl,-T,${linker_script}" -Wl,--gc-sections -Wl,-z,max-page-size=4096
+        "-Wl,-T,${linker_script}" -Wl,--gc-sections -Wl,-z,max-page-size=4096 -Wl,-n
         -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--no-warn-rwx-segments)
     # Then libstdc++'s own archive, from which the linker takes only the members that define
     # what is still missing (red-black tree balancing for std::map, hashing and the rehash
     # policy for std::unordered_map; self-contained code); the image's runtime comes first, so
-    # its operator new, std::__throw_* and to_chars are the ones used. libgcc last: compiler
+    # its operator new, std::__throw_* and to_chars are the ones used. musl's math functions
+    # (sarab_virtio_math_archive) for <cmath>. libgcc last: compiler
     # helpers (128-bit division) may be needed by anything.
-    target_link_libraries(${name} PRIVATE sarab_platform_common sarab_base "${SARAB_LIBSTDCXX_ARCHIVE}" gcc)
+    target_link_libraries(${name} PRIVATE sarab_platform_common sarab_base "${SARAB_LIBSTDCXX_ARCHIVE}" ${SARAB_MATH_ARCHIVE} gcc)
     set_target_properties(${name} PROPERTIES
         RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/apps/${name}"
         LINK_DEPENDS "${linker_script}")

@@ -1,0 +1,194 @@
+// The virtio platform's start-up and its seam functions that are not about time or memory.
+//
+// sarab_virtio_start (called by entry.S in long mode, on the main stack) brings the machine up
+// in a fixed order: serial console; GDT, TSS and IDT, so that any fault from here on is
+// reported; the PVH start info (command line, memory map); W^X page tables; the heap; clocks
+// and the timer; static constructors; sealing. Then it runs start_image() and exits with its
+// status. The boot arguments are the kernel command line split at spaces.
+#include "virtio.hpp"
+
+#include <sarab/base/format.hpp>
+#include <sarab/base/log.hpp>
+#include <sarab/platform/platform.hpp>
+#include <sarab/runtime/app.hpp>
+
+#include <cstring>
+
+namespace sarab::platform {
+
+namespace virtio {
+
+log::Source platform_log { "virtio" };
+
+namespace {
+
+constexpr usize max_command_line = 4096;
+constexpr usize max_words = 256;
+
+char g_command_line[max_command_line];
+std::string_view g_words[max_words];
+usize g_word_count = 0;
+Region g_ram[max_regions];
+usize g_ram_count = 0;
+u64 g_first_output_tsc = 0;
+
+// Ports of QEMU's debugging devices that the `sarab` script attaches (docs/virtio.md).
+constexpr u16 status_port = 0xe9;    // isa-debugcon: "sarab-exit N" tells the exact status
+constexpr u16 debug_exit_port = 0xf4; // isa-debug-exit: QEMU exits with (N << 1) | 1
+
+void split_command_line(const StartInfo& info)
+{
+    if (info.cmdline_paddr == 0)
+        return;
+    const char* text = reinterpret_cast<const char*>(info.cmdline_paddr);
+    usize n = 0;
+    while (n + 1 < max_command_line && text[n])
+        ++n;
+    std::memcpy(g_command_line, text, n);
+    g_command_line[n] = 0;
+    std::string_view rest(g_command_line, n);
+    while (!rest.empty() && g_word_count < max_words) {
+        usize start = rest.find_first_not_of(' ');
+        if (start == std::string_view::npos)
+            break;
+        rest.remove_prefix(start);
+        usize end = rest.find(' ');
+        g_words[g_word_count++] = rest.substr(0, end);
+        rest = end == std::string_view::npos ? std::string_view {} : rest.substr(end);
+    }
+}
+
+void collect_ram(const StartInfo& info)
+{
+    if (info.version < 1 || info.memmap_paddr == 0)
+        return;
+    auto* entries = reinterpret_cast<const MemmapEntry*>(info.memmap_paddr);
+    for (u32 i = 0; i < info.memmap_entries && g_ram_count < max_regions; ++i) {
+        if (entries[i].type != memmap_ram)
+            continue;
+        u64 start = (entries[i].address + SARAB_PAGE_SIZE - 1) & ~u64(SARAB_PAGE_SIZE - 1);
+        u64 end = (entries[i].address + entries[i].size) & ~u64(SARAB_PAGE_SIZE - 1);
+        if (end > start)
+            g_ram[g_ram_count++] = { start, end };
+    }
+}
+
+void run_constructors()
+{
+    using Constructor = void (*)();
+    extern const Constructor __init_array_start[] __asm__("__init_array_start");
+    extern const Constructor __init_array_end[] __asm__("__init_array_end");
+    // Two linker symbols are two objects to the compiler, which may then assume a pointer into
+    // one never reaches the other: count through integers it cannot see through.
+    u64 start = u64(__init_array_start), end = u64(__init_array_end);
+    asm("" : "+r"(start), "+r"(end));
+    auto* list = reinterpret_cast<const Constructor*>(start);
+    for (usize i = 0; i < (end - start) / sizeof(Constructor); ++i)
+        list[i]();
+}
+
+void write_status_line(int status)
+{
+    InlineFormatBuffer<32> line;
+    format_to(line, "sarab-exit {}\n", status);
+    for (char c : line.view())
+        outb(status_port, u8(c));
+}
+
+} // namespace
+
+[[noreturn]] void exit_with(int status)
+{
+    status &= 0xff;
+    write_status_line(status);
+    outl(debug_exit_port, u32(status));
+    // No debug-exit device (another VMM): reset through the keyboard controller, which QEMU
+    // with -no-reboot and Firecracker turn into the end of the VM.
+    outb(0x64, 0xfe);
+    halt_forever();
+}
+
+u64 first_output_tsc() { return g_first_output_tsc; }
+
+} // namespace virtio
+
+using namespace virtio;
+
+// ---- the seam --------------------------------------------------------------------------------
+
+void console_write(std::string_view text)
+{
+    if (g_first_output_tsc == 0)
+        g_first_output_tsc = rdtsc();
+    serial_write(text);
+}
+
+std::span<const std::string_view> boot_arguments() { return { g_words, g_word_count }; }
+std::string_view image_name() { return sarab_image_name; }
+
+void exit(int status)
+{
+    exit_with(status);
+}
+
+void abort(std::string_view message)
+{
+    console_write(message);
+    console_write("\n");
+    u64 rbp;
+    asm volatile("mov %%rbp, %0" : "=r"(rbp));
+    print_backtrace(rbp);
+    exit_with(status_abort);
+}
+
+// No virtio-net driver yet: every net device name is unbound. (Block devices: block.cpp.)
+ErrorOr<NetInfo, NetError> net_acquire(std::string_view) { return failure(NetError::not_bound); }
+ErrorOr<Frame, NetError> net_receive(Handle) { VERIFY_NOT_REACHED(); }
+ErrorOr<void, NetError> net_transmit(Handle, Frame&&) { VERIFY_NOT_REACHED(); }
+FramePool& net_frame_pool(Handle) { VERIFY_NOT_REACHED(); }
+
+} // namespace sarab::platform
+
+using namespace sarab;
+using namespace sarab::platform::virtio;
+
+extern "C" volatile u32 sarab_device_interrupts; // entry.S counts, time.cpp defines
+
+extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
+{
+    // TSC readings at each step, reported with --log=virtio:debug (docs/performance.md).
+    u64 steps[6];
+    steps[0] = rdtsc();
+    serial_init();
+    cpu_init();
+    auto& info = *reinterpret_cast<const StartInfo*>(u64(start_info_address));
+    if (info.magic != start_info_magic) {
+        serial_write("sarab: not started through PVH (no hvm_start_info): cannot boot\n");
+        exit_with(status_abort);
+    }
+    split_command_line(info);
+    collect_ram(info);
+    if (g_ram_count == 0) {
+        serial_write("sarab: the PVH start info has no memory map: cannot boot\n");
+        exit_with(status_abort);
+    }
+    steps[1] = rdtsc();
+    auto free_ram = memory_init({ g_ram, g_ram_count });
+    steps[2] = rdtsc();
+    heap_init(free_ram);
+    steps[3] = rdtsc();
+    time_init();
+    steps[4] = rdtsc();
+    run_constructors();
+    block_init();
+    memory_seal();
+    steps[5] = rdtsc();
+    int status = start_image();
+    // The log level is known only once start_image has parsed --log: report afterwards.
+    log_time_facts();
+    auto us = [](u64 tsc) { return ns_of_tsc(tsc) / 1000; };
+    log::debug(platform_log, "start-up, us after entry: in C++ {}, start info read {}, page tables {}, heap {}, clocks {}, sealed {}; first console output {}",
+        us(steps[0]), us(steps[1]), us(steps[2]), us(steps[3]), us(steps[4]), us(steps[5]), g_first_output_tsc ? us(g_first_output_tsc) : 0);
+    log::debug(platform_log, "heap: {} KiB free; device interrupts: {}", heap_bytes_free() / 1024, u32(sarab_device_interrupts));
+    sarab::platform::exit(status);
+}

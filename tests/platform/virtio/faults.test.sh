@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# W^X and the null page: a write to the image's text, a jump into the heap and a read of
+# address 0 each end the image with a report that says what happened and where (vector,
+# access, address, registers, a backtrace that sarab symbolizes) and exit status 139. A failed
+# VERIFY is an abort: status 134, with its message and a backtrace.
+source "$(dirname "$0")/lib.sh"
+
+check_fault() {
+    local name="$1" detail="$2"
+    expect_status "$name" 139
+    expect_line "$name" "sarab: CPU exception 14 (#PF page fault)"
+    expect_line "$name" "$detail"
+    expect_line "$name" "backtrace:"
+    if ! grep -q "do_fault" "$work/$name.err"; then
+        fail "$name: the symbolized backtrace does not name do_fault. Messages:"
+        cat "$work/$name.err"
+    fi
+}
+
+if boot write-text tests/platform/virtio/apps/probe -- --fault=write-text; then
+    check_fault write-text "page fault: write of"
+    expect_line write-text "(the image's text (read+execute only): not permitted)"
+fi
+if boot jump-heap tests/platform/virtio/apps/probe -- --fault=jump-heap; then
+    check_fault jump-heap "page fault: execute of"
+    expect_line jump-heap "(the heap (no execute): not permitted)"
+fi
+if boot null tests/platform/virtio/apps/probe -- --fault=null; then
+    check_fault null "page fault: read of 0x0000000000000000 (the null page: not mapped)"
+fi
+if boot abort tests/platform/virtio/apps/probe -- --fault=abort; then
+    expect_status abort 134
+    expect_line abort "VERIFY(kind != \"abort\") failed: the probe was asked to abort"
+    expect_line abort "backtrace:"
+fi
+finish
