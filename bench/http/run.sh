@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # bench/http/run.sh [RUNS] [SECONDS]
 #
-# HTTP throughput of examples/www (socket stack, hosted) against nginx with one worker,
-# serving the same two files (1 KiB and 100 KiB) from the same directory, with keep-alive and
-# with "Connection: close": `wrk -t1 -c50 -dSECONDS` (10 s by default), RUNS times each (3 by
-# default). The server is pinned to CPU 1 and wrk to CPU 0 (../shared TESTING.md). For each
-# run it records wrk's requests per second and the server's CPU time over the run (utime +
-# stime from /proc/PID/stat, all threads; for nginx the master and its worker), and prints a
-# Markdown table of medians with the min-max spread, plus the machine and the commands.
+# HTTP throughput of examples/www (socket stack, hosted) against nginx with one worker (as
+# is, and with open_file_cache), serving the same two files (1 KiB and 100 KiB) from the same
+# directory, with keep-alive and with "Connection: close": `wrk -t1 -c50 -dSECONDS` (10 s by
+# default), RUNS times each (3 by default). The server is pinned to CPU 1 and wrk to CPU 0
+# (TESTING.md of the shared notes). For each run it records wrk's requests per second and the
+# server's CPU time over the run (utime + stime from /proc/PID/stat, all threads; for nginx
+# the master and its worker), and prints a Markdown table of medians with the min-max spread,
+# then the machine.
 #
 # Both servers listen on loopback ports of their own and are started and stopped by this
 # script (by pid). www is built in a Release tree of its own, build/http-bench.
@@ -95,8 +96,13 @@ start_www() {
     wait_for "$port"
 }
 
+# nginx as TESTING.md describes it (one worker, sendfile on, access log off); with an
+# argument "cache", also with open_file_cache, which spares it the open/fstat/close that it
+# otherwise makes for every request (www serves from memory).
 start_nginx() {
     port="$(free_port)"
+    local cache=""
+    [ "${1:-}" = cache ] && cache="open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s;"
     cat >"$tmp/nginx/nginx.conf" <<EOF
 daemon off;
 master_process on;
@@ -107,9 +113,9 @@ events { worker_connections 4096; }
 http {
     access_log off;
     sendfile on;
-    tcp_nopush on;
     keepalive_timeout 65;
     keepalive_requests 1000000;
+    $cache
     default_type application/octet-stream;
     types { text/plain txt; }
     client_body_temp_path $tmp/nginx/body;
@@ -147,8 +153,12 @@ measure() {
 results="$tmp/results"
 : >"$results"
 clk="$(getconf CLK_TCK)"
-for server in www nginx; do
-    "start_$server"
+for server in www nginx nginx-cache; do
+    case "$server" in
+        www) start_www ;;
+        nginx) start_nginx ;;
+        nginx-cache) start_nginx cache ;;
+    esac
     for file in /1k.txt /100k.txt; do
         for mode in keep-alive close; do
             for run in $(seq 1 "$runs"); do
@@ -179,7 +189,7 @@ print("|---|---|---|---|---|---|---|")
 for file in ("/1k.txt", "/100k.txt"):
     for mode in ("keep-alive", "close"):
         nginx_rps = statistics.median(r[0] for r in rows[(file, mode, "nginx")])
-        for server in ("www", "nginx"):
+        for server in ("www", "nginx", "nginx-cache"):
             r = rows[(file, mode, server)]
             ratio = "%.2f" % (statistics.median(x[0] for x in r) / nginx_rps) if server == "www" else ""
             print("| %s | %s | %s | %s | %s | %s | %s |" % (

@@ -7,7 +7,8 @@ set -euo pipefail
 build="${SARAB_BUILD_DIR:?}"
 echo_bin="$build/apps/echo/echo"
 [ -x "$echo_bin" ] || { echo "FAIL: $echo_bin was not built"; exit 1; }
-port=$((20000 + RANDOM % 20000))
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/ports.sh"
+port=$(free_port)
 log="$(mktemp /tmp/sarab-echo.XXXXXX)"
 
 "$echo_bin" --port="$port" >"$log" 2>&1 &

@@ -38,9 +38,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Four distinct random high ports.
-BASE=$(( 20000 + RANDOM % 40000 ))
-P_NSD=$BASE P_KNOT=$((BASE + 1)) P_OURS=$((BASE + 2)) P_MIN=$((BASE + 3))
+# Four free ports (tests/lib/ports.sh), distinct.
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/ports.sh"
+P_NSD=$(free_port)
+while :; do P_KNOT=$(free_port); [ "$P_KNOT" != "$P_NSD" ] && break; done
+while :; do P_OURS=$(free_port); [ "$P_OURS" != "$P_NSD" ] && [ "$P_OURS" != "$P_KNOT" ] && break; done
+while :; do P_MIN=$(free_port); [ "$P_MIN" != "$P_NSD" ] && [ "$P_MIN" != "$P_KNOT" ] && [ "$P_MIN" != "$P_OURS" ] && break; done
 
 # wait_ready PID PORT NAME: polls with dig until the server answers, for at most 15 s.
 wait_ready() {

@@ -26,11 +26,13 @@ trap cleanup EXIT
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
-# Start the server on a random high port; try another if that one is taken.
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/ports.sh"
+
+# Start the server on a free port; try another if that one is taken meanwhile.
 start_server() {
     local attempt
     for attempt in 1 2 3 4 5; do
-        PORT=$(( 20000 + RANDOM % 40000 ))
+        PORT=$(free_port)
         "$DNS" --dev=zones=dir:"$ZONES" --port="$PORT" "$@" > "$WORK/server.log" 2>&1 &
         PID=$!
         # Ready when it answers; give up after 10 s.
