@@ -439,6 +439,8 @@ Task<void> Connection::run()
         }
         if (*parsed == Progress::need_more) {
             if (m_parser.expects_continue() && !m_sent_continue) {
+                if (m_out.capacity() == 0)
+                    m_server.m_pools->out.take(m_out);
                 m_out.append("HTTP/1.1 100 Continue\r\n\r\n");
                 m_sent_continue = true;
             }

@@ -415,6 +415,26 @@ TEST_F(HttpServerTest, TimesOutASlowlorisWith408)
     EXPECT_EQ(m_stats.timeouts, 1u);
 }
 
+TEST_F(HttpServerTest, AnEarlierDeadlineWakesTheWatchdog)
+{
+    // The watchdog sleeps until the keep-alive deadline (60 s away) when a request starts to
+    // arrive; the header deadline, 5 s from its first byte, is earlier and must still hold.
+    ServerOptions options;
+    options.header_timeout = 5s;
+    options.keep_alive_timeout = 60s;
+    serve(
+        [](test::Pipe& pipe) -> Task<void> {
+            pipe.send(get_hello);
+            (void)co_await test::next_response(pipe);
+            co_await sleep_for(10s);
+            pipe.send("GET /hello HTTP/1.1\r\nHost");
+            auto r = co_await test::next_response(pipe);
+            EXPECT_EQ(r.status, 408);
+            EXPECT_EQ(elapsed(), 15s); // it arrives at once, in virtual time
+        },
+        options);
+}
+
 TEST_F(HttpServerTest, TimesOutASilentBody)
 {
     ServerOptions options;

@@ -15,6 +15,7 @@ site="$src/examples/www/site"
 [ -x "$www" ] || { echo "FAIL: $www was not built"; exit 1; }
 command -v curl >/dev/null || { echo "FAIL: curl is missing (Debian package curl)"; exit 1; }
 
+source "$src/tests/lib/ports.sh"
 tmp="$(mktemp -d /tmp/sarab-www.XXXXXX)"
 pids=()
 cleanup() {
@@ -32,13 +33,13 @@ fail() {
     exit 1
 }
 
-# Starts www on a random high port with the given arguments; sets PORT. Waits (bounded)
-# until it accepts connections.
+# Starts www on a free port with the given arguments; sets PORT. Waits (bounded) until it
+# accepts connections; tries another port if the one chosen was taken meanwhile.
 start_www() {
     local name="$1"; shift
     local attempt
     for attempt in 1 2 3 4 5; do
-        PORT=$((20000 + RANDOM % 30000))
+        PORT="$(free_port)"
         "$www" --port="$PORT" "$@" >"$tmp/$name.log" 2>&1 &
         local pid=$!
         pids+=("$pid")

@@ -8,7 +8,9 @@
 // gathered and sent with one write. Connections persist unless the client or the response
 // says otherwise. Small bodies are copied behind their header into one write; large ones go
 // from where they are (a store's bytes) straight to the stream. Buffers belong to the
-// connection and are reused, so the steady state does not allocate per request.
+// connection and are reused, so the steady state does not allocate per request, and a
+// closed connection's buffers go to the next one. Gathered responses are written at most a
+// send buffer at a time. TCP_NODELAY is set once a response takes more than one write.
 //
 // The server answers by itself: malformed or over-limit requests (400, 413, 414, 431, 501,
 // 505, 417; the connection then closes, after reading what the client still sends for a
