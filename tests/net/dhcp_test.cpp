@@ -21,7 +21,6 @@ const Ipv4Address offered { 198, 18, 0, 50 };
 
 struct Seen {
     wire::DhcpMessageType type;
-    Ipv4Address to;
     Ipv4Address client_ip;
     Duration at;
 };
@@ -42,7 +41,7 @@ struct Server {
             auto view = wire::DhcpView::parse(std::span(buffer).first(got->size));
             auto request = wire::DhcpRepr::parse(*view);
             CO_ASSERT_TRUE(request);
-            seen.push_back({ request->message_type, Ipv4Address {}, request->client_ip, MonotonicClock::now().time_since_epoch() });
+            seen.push_back({ request->message_type, request->client_ip, MonotonicClock::now().time_since_epoch() });
             if (silent)
                 continue;
             wire::DhcpRepr reply;
@@ -78,6 +77,22 @@ struct Net {
         server.emplace(*server_nic, StackConfig { { server_ip, 24 }, std::nullopt });
         dhcp.emplace(*client, 42);
     }
+    // Runs `body` with both stacks up, the scripted server answering and the client leasing.
+    template<class Body>
+    void run(Server& dhcp_server, Body&& body)
+    {
+        Scheduler s;
+        client->start();
+        server->start();
+        s.run(drive(dhcp_server, body));
+    }
+    template<class Body>
+    Task<void> drive(Server& dhcp_server, Body& body)
+    {
+        TaskHandle serving = spawn(dhcp_server.run(*server));
+        TaskHandle leasing = spawn(dhcp->run());
+        co_await body();
+    }
     std::optional<PlatformNic> client_nic, server_nic;
     std::optional<DirectStack<PlatformNic>> client, server;
     std::optional<DhcpClient<DirectStack<PlatformNic>>> dhcp;
@@ -94,12 +109,7 @@ TEST_F(DhcpTest, GetsALeaseConfiguresTheStackAndRenewsAtT1)
 {
     Net n;
     Server server;
-    Scheduler s;
-    n.client->start();
-    n.server->start();
-    s.run([&]() -> Task<void> {
-        TaskHandle serving = spawn(server.run(*n.server));
-        TaskHandle client = spawn(n.dhcp->run());
+    n.run(server, [&]() -> Task<void> {
         co_await n.dhcp->bound().wait();
         EXPECT_EQ(n.client->ip().cidr(), (Ipv4Cidr { offered, 24 }));
         EXPECT_EQ(n.client->ip().gateway(), server_ip);
@@ -111,7 +121,7 @@ TEST_F(DhcpTest, GetsALeaseConfiguresTheStackAndRenewsAtT1)
         EXPECT_TRUE(answered);
         co_await sleep_for(200s); // past T1 (60 s) of the first lease and of the renewed one
         EXPECT_TRUE(n.dhcp->bound().is_set());
-    }());
+    });
     ASSERT_GE(server.seen.size(), 4u);
     EXPECT_EQ(server.seen[0].type, wire::DhcpMessageType::discover);
     EXPECT_EQ(server.seen[1].type, wire::DhcpMessageType::request);
@@ -128,14 +138,9 @@ TEST_F(DhcpTest, RetransmitsWithBackoffWhileNobodyAnswers)
     Net n;
     Server server;
     server.silent = true;
-    Scheduler s;
-    n.client->start();
-    n.server->start();
-    s.run([&]() -> Task<void> {
-        TaskHandle serving = spawn(server.run(*n.server));
-        TaskHandle client = spawn(n.dhcp->run());
+    n.run(server, [&]() -> Task<void> {
         co_await sleep_for(100s);
-    }());
+    });
     ASSERT_GE(server.seen.size(), 4u);
     // 4 s, 8 s, 16 s, 32 s apart, each within a second.
     for (usize i = 1; i < 4; ++i) {
@@ -150,12 +155,7 @@ TEST_F(DhcpTest, ALeaseThatCannotBeRenewedIsGivenUp)
 {
     Net n;
     Server server;
-    Scheduler s;
-    n.client->start();
-    n.server->start();
-    s.run([&]() -> Task<void> {
-        TaskHandle serving = spawn(server.run(*n.server));
-        TaskHandle client = spawn(n.dhcp->run());
+    n.run(server, [&]() -> Task<void> {
         co_await n.dhcp->bound().wait();
         server.silent = true; // the server goes away: renewing and rebinding fail
         co_await sleep_for(125s);
@@ -164,7 +164,7 @@ TEST_F(DhcpTest, ALeaseThatCannotBeRenewedIsGivenUp)
         server.silent = false; // it comes back: a new lease
         co_await n.dhcp->bound().wait();
         EXPECT_EQ(n.client->ip().address(), offered);
-    }());
+    });
     EXPECT_EQ(n.dhcp->counters().leases_lost, 1u);
     bool rebound_by_broadcast = false;
     for (const Seen& seen : server.seen)
@@ -177,16 +177,11 @@ TEST_F(DhcpTest, ANakStartsAgain)
     Net n;
     Server server;
     server.refuse = true;
-    Scheduler s;
-    n.client->start();
-    n.server->start();
-    s.run([&]() -> Task<void> {
-        TaskHandle serving = spawn(server.run(*n.server));
-        TaskHandle client = spawn(n.dhcp->run());
+    n.run(server, [&]() -> Task<void> {
         co_await sleep_for(1s);
         server.refuse = false;
         co_await n.dhcp->bound().wait();
-    }());
+    });
     EXPECT_GE(n.dhcp->counters().naks, 1u);
     EXPECT_GE(n.dhcp->counters().discovers, 2u);
 }
