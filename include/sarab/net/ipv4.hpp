@@ -16,6 +16,7 @@
 
 #include <bitset>
 #include <cstring>
+#include <functional>
 
 namespace sarab::net {
 
@@ -50,6 +51,10 @@ public:
         , m_arp(arp)
     {
     }
+
+    // Called when a reassembly starts (and with it a timeout), so that whoever runs
+    // on_timer() knows to look.
+    std::function<void()> on_deadline_change;
 
     void configure(Ipv4Cidr address, std::optional<Ipv4Address> gateway)
     {
@@ -245,6 +250,8 @@ private:
             r->total = 0;
             r->have_first = false;
             r->expires = now + reassembly_timeout;
+            if (on_deadline_change)
+                on_deadline_change();
         }
         std::memcpy(r->buffer.get() + offset, data.data(), data.size());
         for (usize block = offset / 8; block < (end + 7) / 8; ++block)

@@ -40,6 +40,7 @@ public:
     {
         m_ip.configure(config.address, config.gateway);
         m_arp.on_deadline_change = [this] { timers_changed(); };
+        m_ip.on_deadline_change = [this] { timers_changed(); };
     }
     DirectStack(const DirectStack&) = delete;
     DirectStack& operator=(const DirectStack&) = delete;
@@ -64,7 +65,7 @@ public:
     Icmp& icmp() { return m_icmp; }
     Udp& udp() { return m_udp; }
 
-    // A layer may have a new deadline after anything it was given: have the timer task look.
+    // A layer set a new deadline (the layers call this): have the timer task look.
     void timers_changed()
     {
         if (next_deadline() < m_armed)
@@ -127,7 +128,6 @@ private:
             m_eth.count_unknown_type();
             break;
         }
-        timers_changed();
     }
 
     Task<void> timer_loop()
