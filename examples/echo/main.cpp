@@ -1,7 +1,7 @@
 // echo: the Echo Protocol (RFC 862) over TCP and UDP on the boot argument --port (7 by
 // default). Every TCP connection gets back what it sends until it closes; every UDP datagram
 // is sent back to where it came from. The same source runs on the host's sockets
-// (`./sarab run examples/echo`) and, as the protocol layers arrive, on Sarab's own stack.
+// (`./sarab run examples/echo`) and on Sarab's own stack (`--net tap:IF`, and on virtio).
 #include <sarab/app.hpp>
 #include <sarab/net/interface.hpp>
 
@@ -33,12 +33,6 @@ Task<void> echo_connection(net::TcpStream stream)
 Task<int> serve_tcp(net::Stack& stack)
 {
     auto listener = stack.tcp_listen(port.value());
-    if (!listener && listener.error() == net::SocketError::unsupported) {
-        // Sarab's own stack has no TCP yet: serve UDP alone rather than nothing.
-        log::warn(echo_log, "this stack has no TCP: echoing over UDP only");
-        Event never;
-        co_await never.wait();
-    }
     if (!listener) {
         log::error(echo_log, "cannot listen on TCP port {}: {}", port.value(), net::error_name(listener.error()));
         co_return 1;

@@ -108,4 +108,15 @@ bool parse_boot_value(std::string_view text, Ipv4Cidr& out, FormatBuffer& error)
     return true;
 }
 
+bool parse_boot_value(std::string_view text, Endpoint& out, FormatBuffer& error)
+{
+    auto e = Endpoint::parse(text);
+    if (!e) {
+        format_to(error, "'{}' is not an IPv4 address and port (a.b.c.d:port)", text);
+        return false;
+    }
+    out = *e;
+    return true;
+}
+
 } // namespace sarab::net

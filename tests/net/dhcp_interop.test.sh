@@ -31,11 +31,11 @@ ip -n "$ns" tuntap add dev "$tap" mode tap
 ip -n "$ns" addr add 198.18.0.1/24 dev "$tap"
 ip -n "$ns" link set "$tap" up
 
-ip netns exec "$ns" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface="$tap" --bind-interfaces \
+nsenter --net="/run/netns/$ns" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --interface="$tap" --bind-interfaces \
     --dhcp-range=198.18.0.100,198.18.0.150,255.255.255.0,2m --dhcp-leasefile="$work/leases" \
     --dhcp-option=option:router,198.18.0.1 --log-dhcp >"$work/dnsmasq.log" 2>&1 &
 dnsmasq_pid=$!
-ip netns exec "$ns" "$echo_bin" --net=tap:"$tap" --port=7 >"$work/echo.log" 2>&1 &
+nsenter --net="/run/netns/$ns" "$echo_bin" --net=tap:"$tap" --port=7 >"$work/echo.log" 2>&1 &
 pid=$!
 
 # Wait (bounded) for the lease.

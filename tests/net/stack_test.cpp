@@ -1,6 +1,5 @@
 // Two of Sarab's own stacks on the simulated wire: ARP, ICMP, UDP, fragments, routing.
-#include <sarab/net/stack.hpp>
-#include <sarab/platform/simulated.hpp>
+#include "stack_pair.hpp"
 
 #include "../coroutine_assert.hpp"
 
@@ -14,45 +13,7 @@ using namespace sarab::net;
 using namespace std::chrono_literals;
 namespace sim = sarab::platform::sim;
 
-namespace {
-
-constexpr MacAddress mac_a { 0x02, 0, 0, 0, 0, 0x0a };
-constexpr MacAddress mac_b { 0x02, 0, 0, 0, 0, 0x0b };
-const Ipv4Address ip_a { 198, 18, 0, 10 };
-const Ipv4Address ip_b { 198, 18, 0, 11 };
-
-std::vector<std::byte> pattern(usize n, u8 seed)
-{
-    std::vector<std::byte> v(n);
-    for (usize i = 0; i < n; ++i)
-        v[i] = std::byte(u8(i * 13 + seed));
-    return v;
-}
-
-std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span(s)); }
-
-// Two stacks, A and B, on 198.18.0.0/24, joined by a simulated wire.
-struct Pair {
-    explicit Pair(sim::LinkConfig link = {}, u16 mtu = 1500)
-    {
-        sim::add_nic("a", mac_a, mtu);
-        sim::add_nic("b", mac_b, mtu);
-        sim::connect("a", "b", link, link);
-        nic_a.emplace(platform::net_acquire("a").release_value());
-        nic_b.emplace(platform::net_acquire("b").release_value());
-        a.emplace(*nic_a, StackConfig { { ip_a, 24 }, Ipv4Address(198, 18, 0, 1) });
-        b.emplace(*nic_b, StackConfig { { ip_b, 24 }, std::nullopt });
-    }
-    void start()
-    {
-        a->start();
-        b->start();
-    }
-    std::optional<PlatformNic> nic_a, nic_b;
-    std::optional<DirectStack<PlatformNic>> a, b;
-};
-
-} // namespace
+using namespace sarab::net::testing;
 
 class DirectStackTest : public ::testing::Test {
 protected:

@@ -33,7 +33,7 @@ ip -n "$ns" tuntap add dev "$tap" mode tap
 ip -n "$ns" addr add 198.18.0.1/24 dev "$tap"
 ip -n "$ns" link set "$tap" up
 
-ip netns exec "$ns" "$echo_bin" --net=tap:"$tap" --ipv4=198.18.0.2/24 --port=7 --log=debug >"$log" 2>&1 &
+nsenter --net="/run/netns/$ns" "$echo_bin" --net=tap:"$tap" --ipv4=198.18.0.2/24 --port=7 --log=debug >"$log" 2>&1 &
 pid=$!
 
 # Wait (bounded) until it answers ping: ARP and ICMP work.

@@ -83,12 +83,15 @@ void format_value(FormatBuffer&, const Endpoint&, const FormatSpec&);
 // MAC addresses as 02:53:52:0a:0b:0c.
 void format_mac(FormatBuffer&, const MacAddress&);
 
-// Boot arguments of these types: BootArg<Ipv4Address>, BootArg<Ipv4Cidr>.
+// Boot arguments of these types: BootArg<Ipv4Address>, BootArg<Ipv4Cidr>, BootArg<Endpoint>.
 bool parse_boot_value(std::string_view, Ipv4Address&, FormatBuffer& error);
 bool parse_boot_value(std::string_view, Ipv4Cidr&, FormatBuffer& error);
+bool parse_boot_value(std::string_view, Endpoint&, FormatBuffer& error);
 constexpr std::string_view boot_metavar(const Ipv4Address*) { return "ADDR"; }
 constexpr std::string_view boot_metavar(const Ipv4Cidr*) { return "ADDR/PREFIX"; }
+constexpr std::string_view boot_metavar(const Endpoint*) { return "ADDR:PORT"; }
 inline void describe_boot_value(FormatBuffer& out, const Ipv4Address& a) { format_value(out, a, {}); }
 inline void describe_boot_value(FormatBuffer& out, const Ipv4Cidr& c) { format_value(out, c, {}); }
+inline void describe_boot_value(FormatBuffer& out, const Endpoint& e) { format_value(out, e, {}); }
 
 } // namespace sarab::net

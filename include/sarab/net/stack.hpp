@@ -1,14 +1,14 @@
 // Sarab's own TCP/IP stack, assembled in one place over a Nic, as MirageOS assembles
-// Ethernet, ARP, IPv4, ICMP and UDP over a netif.
+// Ethernet, ARP, IPv4, ICMP, UDP and TCP over a netif.
 //
 // DirectStack<N> owns one instance of each layer, the task that moves received frames up
 // through them (dispatch), and the task that runs the layers' timers. It is a net::Stack: the
-// application makes sockets from it without knowing it is not the host's. TCP is the next
-// layer to come; until then tcp_listen and tcp_connect say SocketError::unsupported.
+// application makes sockets from it without knowing it is not the host's.
 #pragma once
 
 #include <sarab/base/log.hpp>
 #include <sarab/net/icmp.hpp>
+#include <sarab/net/tcp.hpp>
 #include <sarab/net/udp.hpp>
 #include <sarab/runtime/when.hpp>
 
@@ -19,6 +19,7 @@ extern log::Source stack_log;
 struct StackConfig {
     Ipv4Cidr address;
     std::optional<Ipv4Address> gateway;
+    tcp::Config tcp {};
 };
 
 template<Nic N>
@@ -29,6 +30,7 @@ public:
     using Ip = Ipv4Layer<Ethernet, Arp>;
     using Icmp = IcmpLayer<Ip>;
     using Udp = UdpLayer<Ip>;
+    using Tcp = TcpLayer<Ip>;
 
     DirectStack(N& nic, StackConfig config)
         : m_nic(nic)
@@ -37,18 +39,20 @@ public:
         , m_ip(m_eth, m_arp)
         , m_icmp(m_ip)
         , m_udp(m_ip, [] { return MonotonicClock::now(); })
+        , m_tcp(m_ip, config.tcp)
     {
         m_ip.configure(config.address, config.gateway);
         m_arp.on_deadline_change = [this] { timers_changed(); };
         m_ip.on_deadline_change = [this] { timers_changed(); };
+        m_tcp.on_deadline_change = [this] { timers_changed(); };
     }
     DirectStack(const DirectStack&) = delete;
     DirectStack& operator=(const DirectStack&) = delete;
 
     std::string_view kind() const override { return "sarab"; }
     ErrorOr<UdpSocket, SocketError> udp_bind(u16 port) override { return m_udp.bind(port); }
-    ErrorOr<TcpListener, SocketError> tcp_listen(u16, u32) override { return failure(SocketError::unsupported); }
-    Task<ErrorOr<TcpStream, SocketError>> tcp_connect(Endpoint) override { co_return failure(SocketError::unsupported); }
+    ErrorOr<TcpListener, SocketError> tcp_listen(u16 port, u32 backlog = 1024) override { return m_tcp.listen(port, backlog); }
+    Task<ErrorOr<TcpStream, SocketError>> tcp_connect(Endpoint to) override { return m_tcp.connect(to); }
 
     // Starts moving frames and running timers on the current scheduler, and announces the
     // address. The tasks end with the scheduler.
@@ -64,6 +68,7 @@ public:
     Ip& ip() { return m_ip; }
     Icmp& icmp() { return m_icmp; }
     Udp& udp() { return m_udp; }
+    Tcp& tcp() { return m_tcp; }
 
     // A layer set a new deadline (the layers call this): have the timer task look.
     void timers_changed()
@@ -75,7 +80,7 @@ public:
 private:
     static constexpr usize burst = 64; // frames handled before letting other tasks run
 
-    Instant next_deadline() const { return std::min(m_arp.next_deadline(), m_ip.next_deadline()); }
+    Instant next_deadline() const { return std::min({ m_arp.next_deadline(), m_ip.next_deadline(), m_tcp.next_deadline() }); }
 
     Task<void> receive_loop()
     {
@@ -114,6 +119,9 @@ private:
             case wire::IpProtocol::icmp:
                 m_icmp.receive(*packet, now);
                 break;
+            case wire::IpProtocol::tcp:
+                m_tcp.receive(*packet, now);
+                break;
             case wire::IpProtocol::udp:
                 if (m_udp.receive(*packet) == Udp::Delivery::no_socket)
                     m_icmp.send_port_unreachable(*packet, now);
@@ -141,6 +149,7 @@ private:
             Instant now = MonotonicClock::now();
             m_arp.on_timer(now);
             m_ip.on_timer(now);
+            m_tcp.on_timer(now);
         }
     }
 
@@ -153,6 +162,7 @@ private:
     Ip m_ip;
     Icmp m_icmp;
     Udp m_udp;
+    Tcp m_tcp;
     Notifier m_timers_changed;
     Instant m_armed = never;
 };

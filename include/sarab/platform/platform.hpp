@@ -5,6 +5,7 @@
 //
 //   console     write text, synchronously
 //   clocks      monotonic and wall time in nanoseconds
+//   entropy     unpredictable bytes for keys (TCP initial sequence numbers, SYN cookies)
 //   yield       sleep until a device of interest is ready or a deadline passes
 //   net         devices acquired by name; receive and transmit whole Ethernet frames
 //   block       devices acquired by name; read and write whole sectors
@@ -69,6 +70,13 @@ void console_write(std::string_view text);
 u64 monotonic_ns();
 // Nanoseconds since 1970-01-01T00:00:00Z, as well as the platform knows it; may jump.
 u64 wall_ns();
+
+// ---- entropy ---------------------------------------------------------------------------
+// Fills `out` with bytes an outsider cannot predict, for keying hashes (never for long-term
+// cryptographic keys on a platform without a hardware source: docs/architecture.md says what
+// each target uses). Never fails or blocks. The simulated platform gives a sequence that
+// depends only on its seed, so that runs replay.
+void random_fill(std::span<std::byte> out);
 
 // ---- yield -----------------------------------------------------------------------------
 // Blocks until a device in `interest` is ready, or the monotonic clock reaches

@@ -80,8 +80,9 @@ Counters counters();
 const std::vector<std::string>& trace();
 u64 trace_hash();
 
-// Writes every frame delivered from now on (with its virtual time) to a pcap file.
-bool start_pcap(const std::string& path);
+// Writes every frame delivered from now on (with its virtual time) to a pcap file, each cut
+// to its first `snap_length` bytes (96 keeps every header of a TCP/IP frame, not the data).
+bool start_pcap(const std::string& path, u32 snap_length = 65535);
 void stop_pcap();
 
 } // namespace sarab::platform::sim

@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <string>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -124,6 +125,20 @@ void console_write(std::string_view text)
 
 u64 monotonic_ns() { return read_clock(CLOCK_MONOTONIC) - g_clock_origin; }
 u64 wall_ns() { return read_clock(CLOCK_REALTIME); }
+
+// ---- entropy ------------------------------------------------------------------------------
+
+void random_fill(std::span<std::byte> out)
+{
+    while (!out.empty()) {
+        ssize_t n = getrandom(out.data(), out.size(), 0);
+        if (n < 0) {
+            VERIFY(errno == EINTR, "getrandom failed");
+            continue;
+        }
+        out = out.subspan(usize(n));
+    }
+}
 
 // ---- yield --------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 #include <sarab/base/format.hpp>
 #include <sarab/platform/simulated.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
@@ -49,6 +50,7 @@ struct Handles {
 struct World {
     u64 now = 0;
     u64 seed = 1;
+    u64 entropy = 0x5eed;
     u64 sequence = 0;
     std::vector<std::unique_ptr<Nic>> nics;
     std::vector<std::unique_ptr<Disk>> disks;
@@ -63,6 +65,7 @@ struct World {
     u64 trace_hash = 1469598103934665603ull;
     sim::Counters counters;
     std::FILE* pcap = nullptr;
+    u32 pcap_snap = 65535;
 };
 
 World& world()
@@ -100,9 +103,10 @@ void write_pcap_record(std::span<const std::byte> bytes)
     World& w = world();
     if (!w.pcap)
         return;
-    u32 header[4] = { u32(w.now / 1'000'000'000), u32((w.now % 1'000'000'000) / 1000), u32(bytes.size()), u32(bytes.size()) };
+    u32 kept = std::min<u32>(u32(bytes.size()), w.pcap_snap);
+    u32 header[4] = { u32(w.now / 1'000'000'000), u32((w.now % 1'000'000'000) / 1000), kept, u32(bytes.size()) };
     std::fwrite(header, sizeof header, 1, w.pcap);
-    std::fwrite(bytes.data(), 1, bytes.size(), w.pcap);
+    std::fwrite(bytes.data(), 1, kept, w.pcap);
 }
 
 Nic* nic_by_name(std::string_view name)
@@ -200,6 +204,13 @@ u64 monotonic_ns() { return world().now; }
 
 // 2026-01-01T00:00:00Z plus virtual time.
 u64 wall_ns() { return 1'767'225'600'000'000'000ull + world().now; }
+
+void random_fill(std::span<std::byte> out)
+{
+    World& w = world();
+    for (auto& b : out)
+        b = std::byte(next_random(w.entropy) >> 56);
+}
 
 HandleSet yield(u64 deadline_ns, HandleSet interest)
 {
@@ -387,6 +398,7 @@ void reset(u64 seed)
     w.~World();
     new (&w) World;
     w.seed = seed ? seed : 1;
+    w.entropy = w.seed * 0xD1B54A32D192ED03ull + 0x5eed;
 }
 
 void set_boot_arguments(std::vector<std::string> words)
@@ -455,15 +467,16 @@ Counters counters() { return world().counters; }
 const std::vector<std::string>& trace() { return world().trace; }
 u64 trace_hash() { return world().trace_hash; }
 
-bool start_pcap(const std::string& path)
+bool start_pcap(const std::string& path, u32 snap_length)
 {
     World& w = world();
     stop_pcap();
     w.pcap = std::fopen(path.c_str(), "wb");
     if (!w.pcap)
         return false;
+    w.pcap_snap = snap_length;
     // Microsecond pcap, Ethernet link type.
-    u32 header[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1 };
+    u32 header[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, snap_length, 1 };
     std::fwrite(header, sizeof header, 1, w.pcap);
     return true;
 }

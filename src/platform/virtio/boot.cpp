@@ -3,8 +3,10 @@
 // sarab_virtio_start (called by entry.S in long mode, on the main stack) brings the machine up
 // in a fixed order: serial console; GDT, TSS and IDT, so that any fault from here on is
 // reported; the PVH start info (command line, memory map); W^X page tables; the heap; clocks
-// and the timer; static constructors; sealing. Then it runs start_image() and exits with its
-// status. The boot arguments are the kernel command line split at spaces.
+// and the timer; static constructors; virtio devices found (transport.cpp) and block devices
+// set up (block.cpp; net devices are set up when acquired, net.cpp); sealing. Then it runs
+// start_image() and exits with its status. The boot arguments are the kernel command line
+// split at spaces.
 #include "virtio.hpp"
 
 #include <sarab/base/format.hpp>
@@ -128,6 +130,8 @@ std::string_view image_name() { return sarab_image_name; }
 
 void exit(int status)
 {
+    if (g_net_hooks)
+        g_net_hooks->flush();
     exit_with(status);
 }
 
@@ -140,12 +144,6 @@ void abort(std::string_view message)
     print_backtrace(rbp);
     exit_with(status_abort);
 }
-
-// No virtio-net driver yet: every net device name is unbound. (Block devices: block.cpp.)
-ErrorOr<NetInfo, NetError> net_acquire(std::string_view) { return failure(NetError::not_bound); }
-ErrorOr<Frame, NetError> net_receive(Handle) { VERIFY_NOT_REACHED(); }
-ErrorOr<void, NetError> net_transmit(Handle, Frame&&) { VERIFY_NOT_REACHED(); }
-FramePool& net_frame_pool(Handle) { VERIFY_NOT_REACHED(); }
 
 } // namespace sarab::platform
 
@@ -180,6 +178,7 @@ extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
     time_init();
     steps[4] = rdtsc();
     run_constructors();
+    discover_devices();
     block_init();
     memory_seal();
     steps[5] = rdtsc();

@@ -10,6 +10,8 @@
 // CPU has it, else one-shot with a rate measured during the same 1 ms) and halts. Interrupts
 // are enabled only inside the `sti; hlt` pair, so they never interrupt library code, and the
 // timer's handler (entry.S) only acknowledges it: no busy polling, no work in interrupt context.
+// A device interrupt (a NIC's frame, net.cpp) wakes the halt the same way; yield then looks at
+// the rings.
 #include "virtio.hpp"
 
 #include <sarab/base/log.hpp>
@@ -244,6 +246,8 @@ void log_time_facts()
 
 u64 ns_of_tsc(u64 tsc) { return ns_since_origin(tsc); }
 
+const NetHooks* g_net_hooks = nullptr;
+
 void arm_timer(u64 deadline_ns, u64 now)
 {
     if (g_tsc_deadline) {
@@ -276,18 +280,34 @@ u64 wall_ns() { return g_wall_at_origin + monotonic_ns(); }
 
 HandleSet yield(u64 deadline_ns, HandleSet interest)
 {
-    // Block I/O completes inside its call: a block device is never "ready". No other device
-    // exists yet.
-    interest.for_each([](Handle h) {
-        VERIFY(h >= block_handle_base && h - block_handle_base < block_count(), "yield on a handle that is not open");
+    const NetHooks* net = g_net_hooks;
+    // Block I/O completes inside its call: a block device is never "ready". A net device is
+    // ready while it has received frames (level-triggered); net_poll also ends the batch of
+    // transmits (one kick) and refills the receive rings.
+    bool pollable = false;
+    interest.for_each([&](Handle h) {
+        bool is_net = net && net->is_net_handle(h);
+        VERIFY(is_net || (h >= block_handle_base && h - block_handle_base < block_count()), "yield on a handle that is not open");
+        pollable = pollable || is_net;
     });
-    VERIFY(deadline_ns != ~u64(0), "yield would block for ever: no pollable device of interest and no deadline");
+    VERIFY(pollable || deadline_ns != ~u64(0), "yield would block for ever: no pollable device of interest and no deadline");
     for (;;) {
+        HandleSet ready = net ? net->poll(interest) : HandleSet {};
+        if (!ready.empty())
+            return ready;
         u64 now = monotonic_ns();
         if (now >= deadline_ns)
             return {};
+        bool polled = false;
+        if (net && !net->prepare_to_halt(interest, polled))
+            continue; // a frame arrived while the interrupt was being asked for
+        // Waiting for a NIC: a safety net against a lost interrupt (1 s), or a short sleep for
+        // a NIC that has no interrupt (1 ms); an endless deadline never reaches the timer.
+        u64 cap = !pollable ? deadline_ns : now + (polled ? 1'000'000u : 1'000'000'000u);
         sarab_timer_fired = 0;
-        halt_until(deadline_ns);
+        halt_until(deadline_ns < cap ? deadline_ns : cap);
+        if (net)
+            net->after_halt(interest);
     }
 }
 

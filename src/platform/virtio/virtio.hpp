@@ -7,6 +7,7 @@
 
 #include <sarab/base/log.hpp>
 #include <sarab/base/types.hpp>
+#include <sarab/platform/platform.hpp>
 
 #include <span>
 #include <string_view>
@@ -107,7 +108,8 @@ void cpu_init();                                  // GDT, TSS with IST stacks, I
 std::span<const Region> memory_init(std::span<const Region> ram); // page tables; returns free RAM
 void heap_init(std::span<const Region> free_ram);
 void time_init();                                 // TSC, RTC, LAPIC timer
-void block_init();                                // virtio-blk devices found and set up
+void discover_devices();                          // every virtio device found, mapped, routed
+void block_init();                                // virtio-blk devices set up and named
 // Maps device registers (uncached, no execute); only before sealing. False when it cannot.
 bool map_device(u64 address, u64 size);
 inline u32 inl(u16 port)
@@ -133,9 +135,25 @@ void print_backtrace(u64 rbp, u64 rip = 0, u64 caller = 0);
 u64 first_output_tsc(); // the TSC at the first console output, 0 before
 
 
-// Handles: block devices count from here (net devices will take the ones below).
+// Handles: net devices count from net_handle_base, block devices from block_handle_base.
+inline constexpr u32 net_handle_base = 0;
 inline constexpr u32 block_handle_base = 32;
 usize block_count();
+// What yield and exit need of the net driver (net.cpp). It is set when the first net device
+// is acquired, so that an image without one links none of the driver.
+struct NetHooks {
+    // Acknowledges device lines, reclaims and kicks transmits, refills receive rings, and
+    // returns the NICs of `interest` that have frames to receive.
+    HandleSet (*poll)(HandleSet interest);
+    // Asks the NICs of interest for an interrupt at their next frame; false when one arrived
+    // meanwhile (do not halt). `polled`: one of them has no interrupt (halt briefly).
+    bool (*prepare_to_halt)(HandleSet interest, bool& polled);
+    void (*after_halt)(HandleSet interest);
+    bool (*is_net_handle)(Handle);
+    // Sends what is still in the transmit rings (bounded), before the image ends.
+    void (*flush)();
+};
+extern const NetHooks* g_net_hooks; // null until a net device is acquired
 // Halts until an interrupt (a device's or the timer's) or `deadline_ns`, whichever is first.
 void halt_until(u64 deadline_ns);
 

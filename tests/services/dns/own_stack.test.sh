@@ -35,7 +35,8 @@ ip -n "$ns" tuntap add dev "$tap" mode tap
 ip -n "$ns" address add 198.18.0.1/24 dev "$tap"
 ip -n "$ns" link set dev "$tap" up
 
-ip netns exec "$ns" "$DNS" --dev=zones=dir:"$SRC/tests/services/dns/zones" --net=tap:"$tap" \
+# nsenter runs the server itself (ip netns exec would fork): $! is its process id.
+nsenter --net="/run/netns/$ns" "$DNS" --dev=zones=dir:"$SRC/tests/services/dns/zones" --net=tap:"$tap" \
     --ipv4=198.18.0.2/24 --port=53 > "$log" 2>&1 &
 PID=$!
 

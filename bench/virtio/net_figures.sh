@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Figures for docs/performance.md (virtio section), not a test: examples/echo on virtio-net,
+# under QEMU (TCG here) pinned to CPU 1, against Linux in a network namespace of its own
+# (198.18.0.1 and .2), the client pinned to CPU 0. For each machine (microvm, q35):
+#
+#   ping      RUNS x 200 pings, 56 bytes, 10 ms apart: the median round trip of each run
+#   udp-1     RUNS x 5000 UDP echo round trips of 64 bytes, one at a time: round trips/s
+#   udp-32    RUNS x 20000 datagrams of 64 bytes, 32 in flight: echoes/s
+#
+# and QEMU's CPU time (utime + stime of its process, all threads) per 1000 echoes. Every loop
+# is bounded; the namespace and QEMU go when the script ends.
+#
+#     RUNS=3 bench/virtio/net_figures.sh
+set -euo pipefail
+
+[ "$(id -u)" -eq 0 ] || { echo "needs root (a namespace and a tap device)"; exit 1; }
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+runs="${RUNS:-3}"
+ns="sarab-vfig-$$"
+tap="vfg$$"
+work="$(mktemp -d)"
+runner=""
+stop() {
+    if [ -f "$work/qemu.pid" ]; then
+        local pid
+        pid="$(cat "$work/qemu.pid")"
+        grep -qaF -- "$work/qemu.pid" "/proc/$pid/cmdline" 2>/dev/null && kill -TERM "$pid" 2>/dev/null || true
+        rm -f "$work/qemu.pid"
+    fi
+    [ -z "$runner" ] || wait "$runner" 2>/dev/null || true
+    runner=""
+}
+trap 'stop; ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" tuntap add dev "$tap" mode tap
+ip -n "$ns" addr add 198.18.0.1/24 dev "$tap"
+ip -n "$ns" link set "$tap" up
+"$root/sarab" build -t virtio examples/echo >/dev/null
+
+for machine in microvm q35; do
+    ip netns exec "$ns" env SARAB_QEMU_PIDFILE="$work/qemu.pid" taskset -c 1 timeout 600 \
+        "$root/sarab" run -t virtio --machine "$machine" --net "tap:$tap" examples/echo -- --ipv4=198.18.0.2/24 \
+        >"$work/console" 2>&1 </dev/null &
+    runner=$!
+    for _ in $(seq 1 60); do
+        ip netns exec "$ns" ping -c 1 -W 1 198.18.0.2 >/dev/null 2>&1 && break
+    done
+    qemu="$(cat "$work/qemu.pid")"
+    ip netns exec "$ns" taskset -c 0 python3 - "$machine" "$runs" "$qemu" <<'PY'
+import os, socket, statistics, subprocess, sys, time
+
+machine, runs, qemu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+tick = os.sysconf("SC_CLK_TCK")
+def qemu_cpu():
+    fields = open("/proc/%d/stat" % qemu).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / tick
+
+def report(name, values, unit, cpu=None):
+    values = sorted(values)
+    line = "%-8s %-7s median %s %s [%s-%s]" % (machine, name, fmt(statistics.median(values)), unit, fmt(values[0]), fmt(values[-1]))
+    if cpu:
+        line += "; QEMU CPU-s per 1000: %.3f [%.3f-%.3f]" % (statistics.median(cpu), min(cpu), max(cpu))
+    print(line, flush=True)
+
+def fmt(v):
+    return "%.3f" % v if v < 10 else "%.0f" % v
+
+rtts = []
+for _ in range(runs):
+    out = subprocess.run(["ping", "-c", "200", "-i", "0.01", "-W", "1", "198.18.0.2"], capture_output=True, text=True).stdout
+    times = [float(l.split("time=")[1].split()[0]) for l in out.splitlines() if "time=" in l]
+    assert len(times) >= 195, "pings lost: %d of 200 answered" % len(times)
+    rtts.append(statistics.median(times))
+report("ping", rtts, "ms")
+
+payload = bytes(64)
+for name, count, window in (("udp-1", 5000, 1), ("udp-32", 20000, 32)):
+    rates, cpu = [], []
+    for _ in range(runs):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(0.5)
+        s.connect(("198.18.0.2", 7))
+        c0, t0 = qemu_cpu(), time.monotonic()
+        sent = got = lost = 0
+        while got + lost < count:
+            while sent < count and sent - got - lost < window:
+                s.send(payload)
+                sent += 1
+            try:
+                s.recv(2048)
+                got += 1
+            except socket.timeout:
+                lost += sent - got - lost  # whatever is in flight is counted lost
+        elapsed, used = time.monotonic() - t0, qemu_cpu() - c0
+        assert lost <= count // 100, "%d of %d echoes lost" % (lost, count)
+        rates.append(got / elapsed)
+        cpu.append(used / got * 1000)
+    report(name, rates, "echoes/s", cpu)
+PY
+    stop
+done

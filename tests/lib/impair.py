@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""A lossy, slow, reordering wire between Linux and an image, for kernels without tc netem.
+
+    impair.py LINUX_TAP IMAGE_TAP --loss 0.02 --delay 0.005 --reorder 0.25 --seconds 120
+
+LINUX_TAP is a tap device whose interface Linux uses (it has Linux's address); this process
+holds its file descriptor, so whatever Linux sends on it comes here, and what this process
+writes to it Linux receives. IMAGE_TAP is the tap the image holds; this process talks to its
+interface through an AF_PACKET socket. Between the two, each frame, each way, is dropped with
+probability --loss, else delivered after --delay seconds; with probability --reorder it goes
+at once instead, overtaking the delayed ones (netem's `reorder`). The generator is seeded, so
+runs repeat. Ends after --seconds, or on SIGTERM.
+"""
+import argparse, fcntl, heapq, os, random, select, signal, socket, struct, sys, time
+
+TUNSETIFF = 0x400454CA
+IFF_TAP, IFF_NO_PI = 0x0002, 0x1000
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("linux_tap")
+    p.add_argument("image_tap")
+    p.add_argument("--loss", type=float, default=0.0)
+    p.add_argument("--delay", type=float, default=0.0)
+    p.add_argument("--reorder", type=float, default=0.0)
+    p.add_argument("--seconds", type=float, default=120)
+    p.add_argument("--seed", type=int, default=1)
+    a = p.parse_args()
+    rng = random.Random(a.seed)
+
+    tap = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
+    fcntl.ioctl(tap, TUNSETIFF, struct.pack("16sH", a.linux_tap.encode(), IFF_TAP | IFF_NO_PI))
+    image = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    image.bind((a.image_tap, 0))
+    image.setblocking(False)
+
+    def to_linux(frame): os.write(tap, frame)
+    def to_image(frame): image.send(frame)
+
+    queue = []  # (due, sequence, sender, frame)
+    sequence = 0
+    counts = {"frames": 0, "dropped": 0, "reordered": 0}
+    end = time.monotonic() + a.seconds
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print("ready", flush=True)
+
+    def take(frame, sender):
+        nonlocal sequence
+        counts["frames"] += 1
+        if rng.random() < a.loss:
+            counts["dropped"] += 1
+            return
+        now = time.monotonic()
+        if rng.random() < a.reorder:
+            counts["reordered"] += 1
+            sender(frame)
+            return
+        heapq.heappush(queue, (now + a.delay, sequence, sender, frame))
+        sequence += 1
+
+    try:
+        while time.monotonic() < end:
+            timeout = max(0.0, queue[0][0] - time.monotonic()) if queue else 0.1
+            ready, _, _ = select.select([tap, image], [], [], timeout)
+            if tap in ready:
+                while True:
+                    try:
+                        take(os.read(tap, 65536), to_image)
+                    except BlockingIOError:
+                        break
+            if image in ready:
+                while True:
+                    try:
+                        frame, address = image.recvfrom(65536)
+                    except BlockingIOError:
+                        break
+                    if address[2] == socket.PACKET_OUTGOING:
+                        continue  # our own transmissions towards the image
+                    take(frame, to_linux)
+            now = time.monotonic()
+            while queue and queue[0][0] <= now:
+                _, _, sender, frame = heapq.heappop(queue)
+                try:
+                    sender(frame)
+                except OSError:
+                    pass
+    finally:
+        print("frames %(frames)d dropped %(dropped)d reordered %(reordered)d" % counts, flush=True)
+
+if __name__ == "__main__":
+    main()
