@@ -6,6 +6,8 @@
 # times (default 7); the median and the range are printed.
 #
 #     bench/virtio/boot_figures.sh [IMAGE]      (default: build/virtio/apps/hello/hello)
+#
+# To compare two images on a shared machine, boot them alternately: boot_compare.py.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 image="${1:-$root/build/virtio/apps/hello/hello}"

@@ -13,6 +13,7 @@ Frame& Frame::operator=(Frame&& other)
         m_pool = other.m_pool;
         m_offset = other.m_offset;
         m_size = other.m_size;
+        m_checksum_ok = other.m_checksum_ok;
     }
     return *this;
 }

@@ -79,7 +79,7 @@ TEST_F(DirectStackTest, AClosedPortAnswersWithPortUnreachable)
     Scheduler s;
     p.start();
     int errors = 0;
-    p.a->icmp().on_error = [&](wire::IcmpType type, u8 code, u16, const wire::Ipv4Repr& original) {
+    p.a->icmp().on_error = [&](wire::IcmpType type, u8 code, u16, const wire::Ipv4Repr& original, std::span<const std::byte>) {
         EXPECT_EQ(type, wire::IcmpType::destination_unreachable);
         EXPECT_EQ(code, u8(wire::UnreachableCode::port));
         EXPECT_EQ(original.destination, ip_b);
@@ -202,6 +202,35 @@ TEST_F(DirectStackTest, NobodyAnsweringArpDropsWhatWaitedAfterThreeTries)
     EXPECT_EQ(arp.requests_sent, 1u + 3); // the announcement, then three questions
     EXPECT_EQ(arp.queued, 48u);
     EXPECT_EQ(arp.dropped_unresolved, 2u + 48); // two that did not fit, then those that waited
+}
+
+// Packets for many addresses that never answer (what a SYN flood's SYN-ACKs are) churn only
+// unanswered cache entries and a bounded queue: the neighbour in use keeps its entry.
+TEST_F(DirectStackTest, PacketsForSilentAddressesNeitherEvictNeighboursNorHoardBuffers)
+{
+    Pair p;
+    Scheduler s;
+    p.start();
+    s.run([&]() -> Task<void> {
+        auto client = p.a->udp_bind(0);
+        auto server = p.b->udp_bind(7);
+        CO_ASSERT_TRUE(client->send_to({ ip_b, 7 }, bytes_of("before")));
+        co_await sleep_for(1ms);
+        u64 answered = p.b->arp().counters().replies_sent;
+        for (u32 i = 0; i < 1000; ++i)
+            (void)client->send_to({ Ipv4Address(198, 18, 0, u8(20 + i % 200)), 7 }, bytes_of("nobody"));
+        EXPECT_LE(p.a->arp().waiting(), ArpLayer<EthernetLayer<PlatformNic>>::queue_total);
+        EXPECT_TRUE(p.a->arp().lookup(ip_b, MonotonicClock::now()));
+        CO_ASSERT_TRUE(client->send_to({ ip_b, 7 }, bytes_of("after")));
+        std::array<std::byte, 16> buffer;
+        for (const char* want : { "before", "after" }) {
+            auto got = co_await server->receive(buffer);
+            CO_ASSERT_TRUE(got);
+            EXPECT_EQ(std::string(reinterpret_cast<const char*>(buffer.data()), got->size), want);
+        }
+        // The neighbour was not asked for again: B answered no new request.
+        EXPECT_EQ(p.b->arp().counters().replies_sent, answered);
+    }());
 }
 
 TEST_F(DirectStackTest, OffLinkDestinationsGoThroughTheGateway)

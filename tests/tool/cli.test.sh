@@ -21,7 +21,7 @@ fi
 cd "$work/sarab"
 export SARAB_JOBS="${SARAB_JOBS:-2}"
 
-# The README's demo: exactly three lines on stdout (the build talks on stderr), status 0.
+# The README's first look at hello: exactly three lines on stdout (the build talks on stderr), status 0.
 out="$(./sarab run examples/hello -- --count=3 --interval=0.1 2>"$work/build.log")" || fail "hello failed: $(tail -5 "$work/build.log")"
 check_eq "$out" "$(printf 'hello\nhello\nhello')" "hello's output"
 grep -q "building hello for hosted" "$work/build.log" || fail "no progress shown while building"

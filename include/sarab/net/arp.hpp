@@ -2,10 +2,14 @@
 // one to answer.
 //
 // send() delivers an IPv4 packet to a next hop on the link: at once when its hardware address
-// is known, else it queues the packet (a few per neighbour, bounded in all), asks with a
-// broadcast request, asks again every second, and gives up after three tries, dropping what
-// waited. Answers and requests from others fill the cache (RFC 826's merge); entries expire
-// after a minute and are then asked for again on next use. A gratuitous request announces
+// is known, else it queues the packet (at most queue_per_neighbour per neighbour and
+// queue_total in all, so that packets for hosts that never answer cannot take every buffer),
+// asks with a broadcast request, asks again every second, and gives up after three tries,
+// dropping what waited. Answers and requests from others fill the cache (RFC 826's merge);
+// entries expire after a minute and are then asked for again on next use. When the cache is
+// full a new entry takes the place of an unanswered one before a resolved one: a flood of
+// packets for made-up addresses (the SYN-ACKs of a SYN flood) then churns only the
+// unanswered entries, and the neighbours carrying real traffic stay. A gratuitous request announces
 // this station's address when it is configured. The layer is handed the time; on_timer() runs
 // its retries and expiries, and next_deadline() says when it wants to run next.
 #pragma once
@@ -34,6 +38,7 @@ public:
     static constexpr usize cache_size = 64;
     // Enough for the fragments of one 64 KiB datagram.
     static constexpr usize queue_per_neighbour = 48;
+    static constexpr usize queue_total = 128;
     static constexpr Duration entry_lifetime = std::chrono::seconds(60);
     static constexpr Duration retry_interval = std::chrono::seconds(1);
     static constexpr u8 max_requests = 3;
@@ -79,11 +84,12 @@ public:
             e->requests = 0;
             e->next_try = now;
         }
-        if (e->waiting_count == queue_per_neighbour) {
+        if (e->waiting_count == queue_per_neighbour || m_waiting_total == queue_total) {
             ++m_counters.dropped_unresolved;
             return failure(platform::NetError::full);
         }
         e->waiting[e->waiting_count++] = std::move(frame);
+        ++m_waiting_total;
         ++m_counters.queued;
         if (e->next_try <= now)
             ask(*e, now);
@@ -142,6 +148,8 @@ public:
     }
 
     const ArpCounters& counters() const { return m_counters; }
+    // Packets waiting for an answer right now, in all entries.
+    usize waiting() const { return m_waiting_total; }
 
 private:
     enum class State : u8 { empty, asking, resolved };
@@ -170,17 +178,19 @@ private:
     // unless all are).
     Entry* take_entry(Instant now)
     {
-        Entry* victim = nullptr;
+        Entry* asking = nullptr;   // the unanswered entry asked longest ago
+        Entry* resolved = nullptr; // the resolved entry that expires first
         for (Entry& e : m_cache) {
             if (e.state == State::empty)
                 return &e;
             if (e.state == State::resolved && e.expires <= now)
                 return &e;
-            if (e.state == State::resolved && (!victim || e.expires < victim->expires))
-                victim = &e;
+            if (e.state == State::asking && (!asking || e.next_try < asking->next_try))
+                asking = &e;
+            if (e.state == State::resolved && (!resolved || e.expires < resolved->expires))
+                resolved = &e;
         }
-        if (!victim)
-            victim = &m_cache[m_next_eviction++ % cache_size];
+        Entry* victim = asking ? asking : resolved;
         m_counters.dropped_unresolved += victim->waiting_count;
         clear(*victim);
         return victim;
@@ -190,6 +200,7 @@ private:
     {
         for (u8 i = 0; i < e.waiting_count; ++i)
             e.waiting[i] = platform::Frame();
+        m_waiting_total -= e.waiting_count;
         e.waiting_count = 0;
         e.state = State::empty;
     }
@@ -203,6 +214,7 @@ private:
         // Send what waited for this answer, in order.
         for (u8 i = 0; i < e.waiting_count; ++i)
             (void)m_eth.send(std::move(e.waiting[i]), mac, wire::EtherType::ipv4);
+        m_waiting_total -= e.waiting_count;
         e.waiting_count = 0;
     }
 
@@ -239,7 +251,7 @@ private:
     Eth& m_eth;
     Ipv4Address m_address;
     std::array<Entry, cache_size> m_cache;
-    usize m_next_eviction = 0;
+    usize m_waiting_total = 0; // packets queued in all entries
     ArpCounters m_counters;
 };
 

@@ -29,8 +29,9 @@ public:
 
     // Called with every echo reply that arrives: (from, identifier, sequence, data).
     std::function<void(Ipv4Address, u16, u16, std::span<const std::byte>)> on_echo_reply;
-    // Called with every error that quotes one of our packets: (type, code, next-hop MTU, quoted header).
-    std::function<void(wire::IcmpType, u8, u16, const wire::Ipv4Repr&)> on_error;
+    // Called with every error that quotes one of our packets: (type, code, next-hop MTU, quoted
+    // header, the quoted bytes after it: normally the first 8 of the transport header).
+    std::function<void(wire::IcmpType, u8, u16, const wire::Ipv4Repr&, std::span<const std::byte>)> on_error;
 
     void receive(const Ipv4Packet& packet, Instant now)
     {
@@ -61,7 +62,7 @@ public:
         case wire::IcmpType::time_exceeded:
             ++m_counters.errors_received;
             if (on_error)
-                on_error(icmp->type, icmp->code, icmp->next_hop_mtu, icmp->original);
+                on_error(icmp->type, icmp->code, icmp->next_hop_mtu, icmp->original, icmp->data);
             break;
         }
     }

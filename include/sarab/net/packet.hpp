@@ -33,6 +33,8 @@ public:
     }
     std::span<const std::byte> bytes() const { return m_bytes; }
     usize size() const { return m_bytes.size(); }
+    // The NIC vouched for the transport checksum (see Frame); never for a reassembled datagram.
+    bool transport_checksum_ok() const { return !m_buffer && m_frame.transport_checksum_ok(); }
     // Drops n bytes from the front (a header that has been parsed).
     void trim_front(usize n) { m_bytes = m_bytes.subspan(n); }
     void truncate(usize n)

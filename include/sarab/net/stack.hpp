@@ -45,6 +45,13 @@ public:
         m_arp.on_deadline_change = [this] { timers_changed(); };
         m_ip.on_deadline_change = [this] { timers_changed(); };
         m_tcp.on_deadline_change = [this] { timers_changed(); };
+        // ICMP errors about TCP segments go to TCP: path MTU discovery (RFC 1191).
+        m_icmp.on_error = [this](wire::IcmpType type, u8 code, u16 mtu, const wire::Ipv4Repr& original, std::span<const std::byte> quoted) {
+            if (original.protocol == wire::IpProtocol::tcp)
+                m_tcp.on_icmp_error(type, code, mtu, original, quoted, MonotonicClock::now());
+            if (on_icmp_error)
+                on_icmp_error(type, code, mtu, original, quoted);
+        };
     }
     DirectStack(const DirectStack&) = delete;
     DirectStack& operator=(const DirectStack&) = delete;
@@ -69,6 +76,8 @@ public:
     Icmp& icmp() { return m_icmp; }
     Udp& udp() { return m_udp; }
     Tcp& tcp() { return m_tcp; }
+    // Also told of every ICMP error that quotes one of our packets (after TCP has seen it).
+    std::function<void(wire::IcmpType, u8, u16, const wire::Ipv4Repr&, std::span<const std::byte>)> on_icmp_error;
 
     // A layer set a new deadline (the layers call this): have the timer task look.
     void timers_changed()

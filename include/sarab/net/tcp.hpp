@@ -20,6 +20,7 @@
 #include <sarab/base/siphash.hpp>
 #include <sarab/net/ipv4.hpp>
 #include <sarab/net/tcp/connection.hpp>
+#include <sarab/net/wire/icmp.hpp>
 
 #include <cstring>
 #include <deque>
@@ -41,6 +42,7 @@ struct TcpCounters {
     u64 send_failures = 0;     // segments IPv4 refused (no route, too big)
     u64 established = 0;
     u64 time_wait_reused = 0;
+    u64 path_mtu_updates = 0;
 };
 
 template<class Ip>
@@ -90,7 +92,8 @@ public:
             ++m_counters.malformed;
             return;
         }
-        auto h = wire::TcpRepr::parse(*view, packet.header.source, packet.header.destination);
+        auto h = wire::TcpRepr::parse(*view, packet.header.source, packet.header.destination,
+            packet.payload.transport_checksum_ok() ? wire::ChecksumCheck::skip : wire::ChecksumCheck::verify);
         if (!h) {
             ++m_counters.malformed;
             return;
@@ -148,6 +151,28 @@ public:
         auto [isn, ts_offset] = initial_numbers(remote, h->destination_port, now);
         conn.accept_syn(*h, isn, ts_offset, now);
         reap();
+    }
+
+    // An ICMP error quoting one of our segments. "Fragmentation needed" (RFC 1191) lowers the
+    // connection's MSS to the next hop's MTU; it is believed only if the quoted sequence number
+    // is one in flight (RFC 5927 4.1), and never below 576 bytes (RFC 1191's floor, close to
+    // Linux's 552), so that a forged message cannot shrink segments to nothing.
+    void on_icmp_error(wire::IcmpType type, u8 code, u16 mtu, const wire::Ipv4Repr& original, std::span<const std::byte> quoted, Instant now)
+    {
+        if (original.source != m_ip.address() || quoted.size() < 8)
+            return;
+        u16 local_port = u16((u16(quoted[0]) << 8) | u16(quoted[1]));
+        u16 remote_port = u16((u16(quoted[2]) << 8) | u16(quoted[3]));
+        u32 seq = (u32(quoted[4]) << 24) | (u32(quoted[5]) << 16) | (u32(quoted[6]) << 8) | u32(quoted[7]);
+        tcp::Connection* c = find({ original.destination, remote_port }, local_port);
+        if (!c || !c->in_flight(tcp::SeqNumber(seq)))
+            return;
+        if (type == wire::IcmpType::destination_unreachable && code == u8(wire::UnreachableCode::fragmentation_needed)) {
+            ++m_counters.path_mtu_updates;
+            u16 path_mtu = std::clamp<u16>(mtu ? mtu : u16(576), 576, m_ip.mtu());
+            c->on_path_mtu(path_mtu, now);
+            reap();
+        }
     }
 
     ErrorOr<TcpListener, SocketError> listen(u16 port, u32 backlog)

@@ -47,7 +47,8 @@ public:
             ++m_counters.malformed;
             return Delivery::dropped;
         }
-        auto udp = wire::UdpRepr::parse(*view, packet.header.source, packet.header.destination);
+        auto udp = wire::UdpRepr::parse(*view, packet.header.source, packet.header.destination,
+            packet.payload.transport_checksum_ok() ? wire::ChecksumCheck::skip : wire::ChecksumCheck::verify);
         if (!udp) {
             ++m_counters.malformed;
             return Delivery::dropped;

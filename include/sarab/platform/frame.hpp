@@ -27,6 +27,7 @@ public:
         , m_pool(other.m_pool)
         , m_offset(other.m_offset)
         , m_size(other.m_size)
+        , m_checksum_ok(other.m_checksum_ok)
     {
         other.m_buffer = nullptr;
     }
@@ -41,6 +42,11 @@ public:
     std::span<const std::byte> bytes() const { return { m_buffer + m_offset, m_size }; }
     std::byte* data() { return m_buffer + m_offset; }
     usize size() const { return m_size; }
+    // Set by a driver whose device checked the transport (TCP/UDP) checksum, or that handed
+    // over a packet from the host whose checksum was never filled in (a tap's partial
+    // checksum): the stack then does not verify it again.
+    bool transport_checksum_ok() const { return m_checksum_ok; }
+    void set_transport_checksum_ok(bool ok) { m_checksum_ok = ok; }
     usize headroom() const { return m_offset; }
     usize tailroom() const;
     usize capacity() const;
@@ -96,6 +102,7 @@ private:
     FramePool* m_pool = nullptr;
     u32 m_offset = 0;
     u32 m_size = 0;
+    bool m_checksum_ok = false;
 };
 
 // A fixed set of equal buffers, allocated once. Taking and giving back a buffer is a pointer

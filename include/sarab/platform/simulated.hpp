@@ -79,6 +79,8 @@ Counters counters();
 // The trace of every event since reset, one line each, and a hash of it.
 const std::vector<std::string>& trace();
 u64 trace_hash();
+// Whether trace() keeps the lines (the hash is kept either way); off for long runs.
+void keep_trace(bool keep);
 
 // Writes every frame delivered from now on (with its virtual time) to a pcap file, each cut
 // to its first `snap_length` bytes (96 keeps every header of a TCP/IP frame, not the data).

@@ -573,11 +573,16 @@ void Connection::enter_recovery(Instant now)
     ++m_counters.fast_recoveries;
     m_cc.on_congestion(flight(), m_mss, now);
     m_cc.set_cwnd(m_cc.ssthresh());
-    m_recovery = Recovery::fast;
+    start_recovery(Recovery::fast);
+}
+
+void Connection::start_recovery(Recovery kind)
+{
+    m_recovery = kind;
     m_recovery_point = m_snd_max;
     m_recovered_once = true;
     m_high_rxt = m_snd_una;
-    m_timed_seq.reset();
+    m_timed_seq.reset(); // Karn: no samples from what will be sent again
     update_loss_boundary();
 }
 
@@ -626,7 +631,10 @@ void Connection::receive_data(SeqNumber seq, std::span<const std::byte> payload,
         if (filled_gap || !m_ooo.empty()) {
             m_ack_now = true; // RFC 5681 4.2: at once when filling or beyond a gap
         } else if (taken) {
-            if (++m_segments_unacked >= 2) {
+            // RFC 5681 4.2: at least every second full-sized segment; a segment the host's
+            // NIC merged (64 KiB from a tap) counts for all the segments it holds.
+            m_bytes_unacked += taken;
+            if (++m_segments_unacked >= 2 || m_bytes_unacked >= 2u * m_local_mss) {
                 m_ack_now = true;
             } else if (m_delack_deadline == never) {
                 m_delack_deadline = now + m_config.delayed_ack;
@@ -783,6 +791,18 @@ void Connection::set_no_delay(bool on, Instant now)
         output(now);
 }
 
+void Connection::on_path_mtu(u16 mtu, Instant now)
+{
+    u32 mss = u32(mtu) - 40 - (m_options.timestamps ? timestamps_option_len : 0);
+    if (mss >= m_mss || m_state < State::established)
+        return;
+    m_mss = mss;
+    // Everything in flight was sent with the old size and is lost: retransmit it all, as
+    // after a timeout, but with the window as it was (Linux's tcp_simple_retransmit).
+    start_recovery(Recovery::timeout);
+    output(now);
+}
+
 // ---- sending ---------------------------------------------------------------------------------
 
 u32 Connection::timestamp(Instant now) const
@@ -842,6 +862,7 @@ void Connection::ack_sent()
 {
     m_ack_now = false;
     m_segments_unacked = 0;
+    m_bytes_unacked = 0;
     m_last_ack_sent = m_rcv_nxt;
     if (m_delack_deadline != never)
         m_delack_deadline = never;
@@ -1144,13 +1165,8 @@ void Connection::on_rto(Instant now)
     }
     ++m_counters.timeouts;
     m_cc.on_timeout(flight(), m_mss, now);
-    m_recovery = Recovery::timeout;
-    m_recovery_point = m_snd_max;
-    m_recovered_once = true;
-    m_high_rxt = m_snd_una;
     m_dupacks = 0;
-    m_timed_seq.reset();
-    update_loss_boundary();
+    start_recovery(Recovery::timeout);
     m_rtt.back_off();
     output(now);
     if (m_rto_deadline == never)

@@ -63,6 +63,7 @@ struct World {
     bool echo = false;
     std::vector<std::string> trace;
     u64 trace_hash = 1469598103934665603ull;
+    bool keep_trace = true;
     sim::Counters counters;
     std::FILE* pcap = nullptr;
     u32 pcap_snap = 65535;
@@ -95,7 +96,8 @@ void record(std::string_view fmt, const Args&... args)
     for (char c : line.view())
         w.trace_hash = (w.trace_hash ^ u8(c)) * 1099511628211ull;
     w.trace_hash = (w.trace_hash ^ '\n') * 1099511628211ull;
-    w.trace.emplace_back(line.view());
+    if (w.keep_trace)
+        w.trace.emplace_back(line.view());
 }
 
 void write_pcap_record(std::span<const std::byte> bytes)
@@ -465,6 +467,7 @@ void set_console_echo(bool echo) { world().echo = echo; }
 Instant now() { return Instant(Duration(i64(world().now))); }
 Counters counters() { return world().counters; }
 const std::vector<std::string>& trace() { return world().trace; }
+void keep_trace(bool keep) { world().keep_trace = keep; }
 u64 trace_hash() { return world().trace_hash; }
 
 bool start_pcap(const std::string& path, u32 snap_length)

@@ -2,16 +2,20 @@
 // devices of the seam.
 //
 // At start-up (before sealing) block_init takes every virtio block device that
-// discover_devices found (transport.cpp: the virtio-mmio window of microvm, PCI bus 0) and
-// brings it up (VIRTIO_F_VERSION_1 and VIRTIO_BLK_F_RO negotiated, one split virtqueue of 16
-// entries, DRIVER_OK), then asks for its serial number: that is the name it is bound to
-// (`sarab run --block NAME=FILE` sets it). block_acquire(NAME) finds the device by name.
+// discover_devices found (transport.cpp: virtio-mmio devices named on the command line and on
+// microvm's window, PCI bus 0) and brings it up (VIRTIO_F_VERSION_1, and VIRTIO_BLK_F_RO and
+// VIRTIO_F_EVENT_IDX when offered; one split virtqueue of 16 entries, DRIVER_OK), then asks
+// for its serial number: that is the name it is bound to (`sarab run --block NAME=FILE` sets
+// it). block_acquire(NAME) finds the device by name.
 //
 // A request is one descriptor chain: header (type, sector), the caller's buffer (identity
 // mapping: its virtual address is its physical one), one status byte. The seam's block calls
 // complete before they return: the driver halts until the completion's interrupt (MSI-X over
 // PCI, an I/O APIC line over virtio-mmio) or polls the used ring where it has neither. Either
-// wait is bounded.
+// wait is bounded. Notifications are suppressed both ways as on virtio-net: the driver kicks
+// only when the device asked (EVENT_IDX's avail_event, or NO_NOTIFY), and the device
+// interrupts only for a completion the driver is about to halt for (used_event, or the
+// NO_INTERRUPT flag, set again once the request is done).
 #include "transport.hpp"
 
 #include <sarab/base/format.hpp>
@@ -52,9 +56,12 @@ struct Disk {
     Virtqueue* queue = nullptr;
     Request* request = nullptr;
     u64 sectors = 0;
+    u64 features = 0;
+    u64 requests = 0; // completed, for --log=virtio:debug
     bool read_only = false;
     bool acquired = false;
     char name[21] = {};
+    char where[sizeof FoundDevice::where] = {};
 };
 
 constexpr usize max_disks = 8;
@@ -103,6 +110,8 @@ bool run_request(Disk& d, u32 type, u64 first_sector, void* buffer, u32 length, 
         }
     }
     (void)q.take_used();
+    q.defer_interrupts();
+    ++d.requests;
     d.transport.acknowledge_interrupt();
     compiler_barrier();
     return *static_cast<volatile u8*>(&r.status) == 0;
@@ -111,10 +120,11 @@ bool run_request(Disk& d, u32 type, u64 first_sector, void* buffer, u32 length, 
 bool bring_up(Disk& d)
 {
     Transport& t = d.transport;
-    auto accepted = t.negotiate(feature_blk_ro);
+    auto accepted = t.negotiate(feature_blk_ro | feature_event_idx);
     if (!accepted)
         return false;
-    d.queue = Virtqueue::create(t, 0, queue_size, false);
+    d.features = *accepted;
+    d.queue = Virtqueue::create(t, 0, queue_size, d.features & feature_event_idx);
     d.request = new (std::nothrow) Request {};
     if (!d.queue || !d.request || d.queue->size() < 3)
         return false;
@@ -135,6 +145,7 @@ void add_disk(const FoundDevice& found)
     Disk& d = g_disks[g_disk_count];
     d = Disk {};
     d.transport = found.transport;
+    std::memcpy(d.where, found.where, sizeof d.where);
     if (!bring_up(d)) {
         d.transport.fail();
         log::warn(platform_log, "virtio-blk at {}: the device could not be set up", std::string_view(found.where));
@@ -205,8 +216,9 @@ ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
         if (d.acquired)
             return failure(BlockError::unavailable);
         d.acquired = true;
-        log::debug(platform_log, "block device '{}': virtio-blk over {}, {} sectors{}, completions {} ({} device interrupts so far)", name,
-            d.transport.kind_name(), d.sectors, d.read_only ? ", read-only" : "", d.transport.completion_path(), u32(sarab_device_interrupts));
+        log::debug(platform_log, "block device '{}': virtio-blk at {}, {} sectors{}, features {:x}{}, completions {} ({} device interrupts so far)", name,
+            std::string_view(d.where), d.sectors, d.read_only ? ", read-only" : "", d.features, d.features & feature_event_idx ? " (event index)" : "",
+            d.transport.completion_path(), u32(sarab_device_interrupts));
         return BlockInfo { Handle(block_handle_base + i), sector, d.sectors, d.read_only };
     }
     log::error(platform_log, "block device '{}' is bound to nothing: run with --block {}=FILE", name, name);

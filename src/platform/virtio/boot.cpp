@@ -1,12 +1,15 @@
 // The virtio platform's start-up and its seam functions that are not about time or memory.
 //
 // sarab_virtio_start (called by entry.S in long mode, on the main stack) brings the machine up
-// in a fixed order: serial console; GDT, TSS and IDT, so that any fault from here on is
+// in a fixed order: the PIT starts counting (the TSC's calibration runs across the steps up to
+// the clocks'); serial console; GDT, TSS and IDT, so that any fault from here on is
 // reported; the PVH start info (command line, memory map); W^X page tables; the heap; clocks
 // and the timer; static constructors; virtio devices found (transport.cpp) and block devices
 // set up (block.cpp; net devices are set up when acquired, net.cpp); sealing. Then it runs
 // start_image() and exits with its status. The boot arguments are the kernel command line
-// split at spaces.
+// split at spaces, less the words that are Linux's (command_line.hpp): `virtio_mmio.device=`
+// words are kept for discover_devices, the others are dropped.
+#include "command_line.hpp"
 #include "virtio.hpp"
 
 #include <sarab/base/format.hpp>
@@ -27,9 +30,19 @@ namespace {
 constexpr usize max_command_line = 4096;
 constexpr usize max_words = 256;
 
+constexpr usize max_mmio_words = 16;
+constexpr u64 max_mmio_size = 1024 * 1024; // what a device's registers may take, at most
+
 char g_command_line[max_command_line];
 std::string_view g_words[max_words];
 usize g_word_count = 0;
+// Linux's words: the devices they name, and the others (dropped), for --log=virtio:debug.
+MmioDeviceWord g_mmio_words[max_mmio_words];
+usize g_mmio_word_count = 0;
+std::string_view g_linux_words[max_words];
+usize g_linux_word_count = 0;
+std::string_view g_bad_words[max_mmio_words]; // virtio_mmio.device= words that cannot be used
+usize g_bad_word_count = 0;
 Region g_ram[max_regions];
 usize g_ram_count = 0;
 u64 g_first_output_tsc = 0;
@@ -49,15 +62,52 @@ void split_command_line(const StartInfo& info)
     std::memcpy(g_command_line, text, n);
     g_command_line[n] = 0;
     std::string_view rest(g_command_line, n);
+    bool after_separator = false;
     while (!rest.empty() && g_word_count < max_words) {
         usize start = rest.find_first_not_of(' ');
         if (start == std::string_view::npos)
             break;
         rest.remove_prefix(start);
         usize end = rest.find(' ');
-        g_words[g_word_count++] = rest.substr(0, end);
+        std::string_view word = rest.substr(0, end);
         rest = end == std::string_view::npos ? std::string_view {} : rest.substr(end);
+        switch (after_separator ? WordKind::application : classify_word(word)) {
+        case WordKind::application:
+            g_words[g_word_count++] = word;
+            break;
+        case WordKind::separator:
+            after_separator = true;
+            break;
+        case WordKind::virtio_mmio:
+            if (auto device = parse_virtio_mmio_device(word.substr(virtio_mmio_prefix.size())); device && g_mmio_word_count < max_mmio_words)
+                g_mmio_words[g_mmio_word_count++] = *device;
+            else if (g_bad_word_count < max_mmio_words)
+                g_bad_words[g_bad_word_count++] = word;
+            break;
+        case WordKind::linux_word:
+            if (g_linux_word_count < max_words)
+                g_linux_words[g_linux_word_count++] = word;
+            break;
+        }
     }
+}
+
+// A device's registers must not lie in RAM or the first MiB: mapping them would take those
+// pages' rights away from the image (W^X) or the start info.
+void drop_devices_in_ram()
+{
+    usize kept = 0;
+    for (usize i = 0; i < g_mmio_word_count; ++i) {
+        const MmioDeviceWord& d = g_mmio_words[i];
+        bool bad = d.base < 0x100000 || d.size > max_mmio_size;
+        for (usize r = 0; r < g_ram_count && !bad; ++r)
+            bad = d.base < g_ram[r].end && d.base + d.size > g_ram[r].start;
+        if (!bad)
+            g_mmio_words[kept++] = d;
+        else if (g_bad_word_count < max_mmio_words)
+            g_bad_words[g_bad_word_count++] = "virtio_mmio.device= (in RAM, below 1 MiB, or over 1 MiB long)";
+    }
+    g_mmio_word_count = kept;
 }
 
 void collect_ram(const StartInfo& info)
@@ -112,6 +162,22 @@ void write_status_line(int status)
 
 u64 first_output_tsc() { return g_first_output_tsc; }
 
+std::span<const MmioDeviceWord> command_line_devices() { return { g_mmio_words, g_mmio_word_count }; }
+
+void warn_about_command_line()
+{
+    for (usize i = 0; i < g_bad_word_count; ++i)
+        log::warn(platform_log, "kernel command line: '{}' is not a usable virtio-mmio device (SIZE@BASE:IRQ), ignored", g_bad_words[i]);
+}
+
+void log_command_line_facts()
+{
+    for (usize i = 0; i < g_mmio_word_count; ++i)
+        log::debug(platform_log, "kernel command line: a virtio-mmio device of {} bytes at 0x{:x}, IRQ {}", g_mmio_words[i].size, g_mmio_words[i].base, g_mmio_words[i].irq);
+    for (usize i = 0; i < g_linux_word_count; ++i)
+        log::debug(platform_log, "kernel command line: '{}' is Linux's, ignored", g_linux_words[i]);
+}
+
 } // namespace virtio
 
 using namespace virtio;
@@ -155,8 +221,9 @@ extern "C" volatile u32 sarab_device_interrupts; // entry.S counts, time.cpp def
 extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
 {
     // TSC readings at each step, reported with --log=virtio:debug (docs/performance.md).
-    u64 steps[6];
+    u64 steps[7];
     steps[0] = rdtsc();
+    clock_start();
     serial_init();
     cpu_init();
     auto& info = *reinterpret_cast<const StartInfo*>(u64(start_info_address));
@@ -170,6 +237,7 @@ extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
         serial_write("sarab: the PVH start info has no memory map: cannot boot\n");
         exit_with(status_abort);
     }
+    drop_devices_in_ram();
     steps[1] = rdtsc();
     auto free_ram = memory_init({ g_ram, g_ram_count });
     steps[2] = rdtsc();
@@ -178,16 +246,20 @@ extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
     time_init();
     steps[4] = rdtsc();
     run_constructors();
+    warn_about_command_line();
     discover_devices();
     block_init();
-    memory_seal();
     steps[5] = rdtsc();
+    memory_seal();
+    steps[6] = rdtsc();
     int status = start_image();
     // The log level is known only once start_image has parsed --log: report afterwards.
     log_time_facts();
+    log_command_line_facts();
+    log_devices();
     auto us = [](u64 tsc) { return ns_of_tsc(tsc) / 1000; };
-    log::debug(platform_log, "start-up, us after entry: in C++ {}, start info read {}, page tables {}, heap {}, clocks {}, sealed {}; first console output {}",
-        us(steps[0]), us(steps[1]), us(steps[2]), us(steps[3]), us(steps[4]), us(steps[5]), g_first_output_tsc ? us(g_first_output_tsc) : 0);
+    log::debug(platform_log, "start-up, us after entry: in C++ {}, start info read {}, page tables {}, heap {}, clocks {}, devices {}, sealed {}; first console output {}",
+        us(steps[0]), us(steps[1]), us(steps[2]), us(steps[3]), us(steps[4]), us(steps[5]), us(steps[6]), g_first_output_tsc ? us(g_first_output_tsc) : 0);
     log::debug(platform_log, "heap: {} KiB free; device interrupts: {}", heap_bytes_free() / 1024, u32(sarab_device_interrupts));
     sarab::platform::exit(status);
 }

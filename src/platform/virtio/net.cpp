@@ -95,7 +95,7 @@ struct Nic {
     bool acquired = false;
     u32 unkicked = 0; // transmits since the last kick
     Counters counters;
-    char where[24] = {};
+    char where[32] = {};
     char name[32] = {};
 };
 

@@ -1,19 +1,26 @@
-// Clocks and sleeping: the TSC, the CMOS clock, the local APIC timer, and yield().
+// Clocks and sleeping: the TSC, kvmclock, the CMOS clock, the local APIC timer, and yield().
 //
-// The monotonic clock is the TSC scaled to nanoseconds. Its rate comes from CPUID leaf 0x15
-// when the CPU states it (crystal clock times the TSC/crystal ratio), else from counting the
-// TSC across 1 ms of the 8254 PIT's channel 0 (a 1.193182 MHz counter every PC-compatible VMM
-// emulates), else from CPUID leaf 0x16's nominal frequency. The wall clock is the CMOS RTC,
-// read once at start-up (to the second) and advanced by the monotonic clock.
+// The monotonic clock is the TSC scaled to nanoseconds. Its rate comes from, in this order:
+// kvmclock (when CPUID's hypervisor leaves say KVM with KVM_FEATURE_CLOCKSOURCE2: the rate the
+// pvclock scale stands for, pvclock.hpp); CPUID leaf 0x15 when the CPU states it (crystal
+// clock times the TSC/crystal ratio); the 8254 PIT's channel 0 (a 1.193182 MHz counter every
+// PC-compatible VMM emulates), counted from the very start of the image (clock_start) to
+// time_init, so that the boot's own work is the calibration window and at most the rest of
+// pit_window is waited for; CPUID leaf 0x16's nominal frequency; a guess. The wall clock is
+// kvmclock's when it is there, else the CMOS RTC, read once at start-up (to the second);
+// either is then advanced by the monotonic clock. (The CMOS clock is read when the wall clock
+// is first asked for, not at start-up: it costs some 40 exits to the VMM.)
 //
 // yield() arms the local APIC timer for the deadline (in TSC-deadline mode when CPUID says the
-// CPU has it, else one-shot with a rate measured during the same 1 ms) and halts. Interrupts
-// are enabled only inside the `sti; hlt` pair, so they never interrupt library code, and the
-// timer's handler (entry.S) only acknowledges it: no busy polling, no work in interrupt context.
-// A device interrupt (a NIC's frame, net.cpp) wakes the halt the same way; yield then looks at
-// the rings.
+// CPU has it, else one-shot, at a rate measured against the TSC from time_init to the first
+// time the timer is armed). Interrupts are enabled only inside the `sti; hlt` pair, so they
+// never interrupt library code, and the timer's handler (entry.S) only acknowledges it: no
+// busy polling, no work in interrupt context. A device interrupt (a NIC's frame, net.cpp)
+// wakes the halt the same way; yield then looks at the rings.
+#include "pvclock.hpp"
 #include "virtio.hpp"
 
+#include <sarab/base/format.hpp>
 #include <sarab/base/log.hpp>
 #include <sarab/base/verify.hpp>
 #include <sarab/platform/platform.hpp>
@@ -39,14 +46,25 @@ constexpr u32 msr_tsc_deadline = 0x6e0;
 constexpr u32 lvt_masked = 1u << 16;
 constexpr u32 lvt_tsc_deadline = 2u << 17;
 
+// The PIT calibration's window: at least this many PIT ticks (about 500 us) from clock_start
+// to time_init. Sampling error is about 1-2 us at each end (an I/O exit and two TSC reads);
+// the boot's own work before time_init makes the window longer for free.
+constexpr u16 pit_window = u16(pit_hz / 2000);
+// The LAPIC timer's rate is measured over at least this long (TSC time), ending when the
+// timer is first armed.
+constexpr u64 lapic_window_ns = 1'000'000;
+
 u64 g_tsc_hz = 0;
 u64 g_tsc_origin = 0;
 u64 g_ns_per_tick_32 = 0;  // nanoseconds per TSC tick, times 2^32
 u64 g_ticks_per_ns_32 = 0; // TSC ticks per nanosecond, times 2^32
-u64 g_lapic_hz = 0;
+u64 g_lapic_hz = 0;        // 0 until measured (one-shot mode only)
 bool g_tsc_deadline = false;
 u64 g_wall_at_origin = 0;
+bool g_wall_known = false;
 const char* g_tsc_source = "";
+const char* g_wall_source = "not asked for";
+u64 g_pit_window_us = 0; // for --log=virtio:debug
 
 u32 lapic_read(u32 reg) { return mmio_read32(SARAB_LAPIC_BASE + reg); }
 void lapic_write(u32 reg, u32 value) { mmio_write32(SARAB_LAPIC_BASE + reg, value); }
@@ -59,54 +77,74 @@ u16 pit_read()
     return u16(lo | (hi << 8));
 }
 
-struct Calibration {
-    u64 tsc_ticks = 0;   // TSC ticks across the window
-    u64 pit_ticks = 0;   // PIT ticks across the same window
-    u64 lapic_ticks = 0; // LAPIC timer ticks across lapic_tsc_ticks TSC ticks
-    u64 lapic_tsc_ticks = 0;
-};
-
-// One reading of a counter, with the TSC at the middle of the read (I/O is slow in a VM).
+// One reading of a counter, with the TSC at the middle of the read (I/O is slow in a VM): of
+// three reads, the one that took least time, whose middle is the surest. The first read is
+// not among them: under TCG it runs the code for the first time, which is translated first.
 template<class Read>
 auto sample(Read read, u64& tsc)
 {
-    u64 before = rdtsc();
-    auto value = read();
-    tsc = before + (rdtsc() - before) / 2;
-    return value;
+    decltype(read()) best {};
+    u64 narrowest = ~u64(0);
+    for (int pass = 0; pass < 4; ++pass) {
+        u64 before = rdtsc();
+        auto value = read();
+        u64 width = rdtsc() - before;
+        if (pass > 0 && width < narrowest) {
+            narrowest = width;
+            best = value;
+            tsc = before + width / 2;
+        }
+    }
+    return best;
 }
 
-// Counts TSC and LAPIC timer ticks across ~1 ms of PIT channel 0. False without a PIT.
-bool calibrate_with_pit(Calibration& c)
+// Where the PIT was when clock_start ran.
+struct PitStart {
+    bool present = false;
+    u16 count = 0;
+    u64 tsc = 0;
+};
+PitStart g_pit_start;
+
+// Starts PIT channel 0 counting down from 65536 (it wraps every 55 ms) and notes where it is;
+// `present` stays false without a PIT.
+void pit_start(PitStart& start)
 {
     outb(0x43, 0x34); // channel 0, low then high byte, mode 2, binary
     outb(0x40, 0);
-    outb(0x40, 0); // 65536: wraps every 55 ms
+    outb(0x40, 0);
     if (pit_read() == 0xffff && pit_read() == 0xffff && pit_read() == 0xffff)
-        return false; // nothing there
-    lapic_write(lapic_initial_count, 0xffffffff);
-    constexpr u16 window = u16(pit_hz / 1000);
-    u64 t0, t1, l0, l1;
-    // A first pass runs the code once, so that the measured pass is not slowed by a JIT (TCG).
-    for (int pass = 0; pass < 2; ++pass) {
-        u32 lapic0 = sample([] { return lapic_read(lapic_current_count); }, l0);
-        u16 start = sample(pit_read, t0);
-        u16 now = start;
+        return; // nothing there (a counter reads 0xffff once in a while, not three times running)
+    start.count = sample(pit_read, start.tsc);
+    start.present = true;
+}
+
+// The TSC's rate from the PIT ticks since `start`, waiting until the window is at least
+// pit_window ticks; 0 when the PIT does not count. A window that may have wrapped the 16-bit
+// counter (55 ms) is not used: one of more than 40,000,000 TSC ticks (40 ms for a TSC of
+// 1 GHz; every x86_64 that runs VMs has a faster one) is measured afresh, pit_window long.
+u64 tsc_hz_from_pit(PitStart start)
+{
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        u64 t1 = 0;
+        u16 now = 0;
         for (u64 spins = 0;; ++spins) {
             now = sample(pit_read, t1);
-            if (u16(start - now) >= (pass ? window : 16))
+            if (u16(start.count - now) >= pit_window)
                 break;
-            if (spins > 1'000'000)
-                return false; // a counter that does not count
+            if (spins > 250'000)
+                return 0; // a counter that does not count
         }
-        u32 lapic1 = sample([] { return lapic_read(lapic_current_count); }, l1);
-        c.tsc_ticks = t1 - t0;
-        c.pit_ticks = u16(start - now);
-        c.lapic_ticks = lapic0 - lapic1;
-        c.lapic_tsc_ticks = l1 - l0;
+        u64 ticks = u16(start.count - now);
+        u64 tsc = t1 - start.tsc;
+        if (tsc < 40'000'000) {
+            g_pit_window_us = ticks * 1'000'000 / pit_hz;
+            return tsc * pit_hz / ticks;
+        }
+        // The boot took long (a busy host): the counter may have wrapped. Measure again.
+        start.count = sample(pit_read, start.tsc);
     }
-    lapic_write(lapic_initial_count, 0);
-    return c.tsc_ticks * pit_hz / c.pit_ticks > 1'000'000;
+    return 0;
 }
 
 // The CMOS clock, as nanoseconds since 1970, or 0 when there is none.
@@ -184,7 +222,83 @@ void mask_legacy_pics()
     outb(0xa1, 0xff);
 }
 
+// ---- kvmclock ----------------------------------------------------------------------------
+
+// Where the hypervisor writes (identity-mapped: the address is the physical one). Written
+// once, at time_init; the system-time structure is switched off again after it was read.
+alignas(32) volatile PvclockTimeInfo g_pvclock_time;
+alignas(16) volatile PvclockWallClock g_pvclock_wall;
+
+// Whether KVM's leaves are there (at 0x40000000, or 0x100 further on per other hypervisor
+// interface in front, as with Hyper-V's enlightenments) and offer KVM_FEATURE_CLOCKSOURCE2.
+bool kvmclock_offered()
+{
+    if (!(cpuid(1).ecx & (1u << 31))) // no hypervisor
+        return false;
+    for (u32 base = kvm_cpuid_signature; base < kvm_cpuid_signature + 0x1000; base += 0x100) {
+        auto sig = cpuid(base);
+        if (sig.ebx == 0x4b4d564b && sig.ecx == 0x564b4d56 && sig.edx == 0x4d) // "KVMKVMKVM\0\0\0"
+            return (sig.eax == 0 || sig.eax >= base + 1) && (cpuid(base + (kvm_cpuid_features - kvm_cpuid_signature)).eax & kvm_feature_clocksource2);
+    }
+    return false;
+}
+
+// The TSC's rate and the wall clock (ns since 1970) at TSC reading `tsc`, from kvmclock.
+bool read_kvmclock(u64& tsc_hz, u64& wall_ns, u64& tsc)
+{
+    wrmsr(msr_kvm_wall_clock_new, reinterpret_cast<u64>(&g_pvclock_wall)); // written before the wrmsr returns
+    wrmsr(msr_kvm_system_time_new, reinterpret_cast<u64>(&g_pvclock_time) | 1); // filled before the guest runs again
+    PvclockTimeInfo time;
+    PvclockWallClock wall;
+    bool consistent = pvclock_copy(g_pvclock_time, time) && pvclock_copy(g_pvclock_wall, wall);
+    tsc = rdtsc();
+    wrmsr(msr_kvm_system_time_new, 0); // no more writes into the image's memory
+    u64 hz = consistent ? pvclock_tsc_hz(time.tsc_to_system_mul, time.tsc_shift) : 0;
+    if (hz < 1'000'000 || tsc < time.tsc_timestamp)
+        return false;
+    tsc_hz = hz;
+    wall_ns = pvclock_wall_ns(wall, pvclock_system_ns(time, tsc));
+    return true;
+}
+
+// ---- the LAPIC timer's rate (one-shot mode) ---------------------------------------------------
+
+u32 g_lapic_start_count = 0;
+u64 g_lapic_start_tsc = 0;
+
+u32 lapic_count() { return lapic_read(lapic_current_count); }
+
+void lapic_measure_start()
+{
+    lapic_write(lapic_initial_count, 0xffffffff); // the LVT is masked: it never interrupts
+    g_lapic_start_count = sample(lapic_count, g_lapic_start_tsc);
+}
+
+// The rate, from lapic_measure_start to now (at least lapic_window_ns). A counter that ran out
+// (4.3 s at 1 GHz) is measured afresh.
+void lapic_measure_end()
+{
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        u64 wanted = g_lapic_start_tsc + u64((unsigned __int128)lapic_window_ns * g_ticks_per_ns_32 >> 32);
+        while (rdtsc() < wanted)
+            asm volatile("pause");
+        u64 tsc;
+        u32 now = sample(lapic_count, tsc);
+        if (now != 0 && now < g_lapic_start_count) {
+            g_lapic_hz = u64((unsigned __int128)(g_lapic_start_count - now) * g_tsc_hz / (tsc - g_lapic_start_tsc));
+            break;
+        }
+        lapic_measure_start();
+    }
+    if (!g_lapic_hz)
+        g_lapic_hz = g_tsc_hz; // a timer that does not count: assume it ticks with the TSC
+    lapic_write(lapic_initial_count, 0);
+    lapic_write(lapic_lvt_timer, SARAB_VECTOR_TIMER); // one-shot, unmasked
+}
+
 } // namespace
+
+void clock_start() { pit_start(g_pit_start); }
 
 void time_init()
 {
@@ -202,18 +316,24 @@ void time_init()
 
     u32 max_leaf = cpuid(0).eax;
     g_tsc_deadline = cpuid(1).ecx & (1u << 24);
-    Calibration c;
-    bool have_pit = calibrate_with_pit(c);
-    if (max_leaf >= 0x15) {
+    u64 kvm_wall = 0, kvm_wall_tsc = 0;
+    bool kvmclock = kvmclock_offered() && read_kvmclock(g_tsc_hz, kvm_wall, kvm_wall_tsc);
+    if (kvmclock)
+        g_tsc_source = "kvmclock";
+    if (!g_tsc_hz && max_leaf >= 0x15) {
         auto r = cpuid(0x15);
         if (r.eax && r.ebx && r.ecx) {
             g_tsc_hz = u64(r.ecx) * r.ebx / r.eax;
             g_tsc_source = "CPUID 0x15";
         }
     }
-    if (!g_tsc_hz && have_pit) {
-        g_tsc_hz = c.tsc_ticks * pit_hz / c.pit_ticks;
-        g_tsc_source = "PIT";
+    if (!g_tsc_hz && g_pit_start.present) {
+        g_tsc_hz = tsc_hz_from_pit(g_pit_start);
+        // Plausible for any x86_64 a VM runs on: else the PIT is not what it seems.
+        if (g_tsc_hz < 200'000'000 || g_tsc_hz > 20'000'000'000)
+            g_tsc_hz = 0;
+        else
+            g_tsc_source = "PIT";
     }
     if (!g_tsc_hz && max_leaf >= 0x16 && (cpuid(0x16).eax & 0xffff)) {
         g_tsc_hz = u64(cpuid(0x16).eax & 0xffff) * 1'000'000;
@@ -221,27 +341,35 @@ void time_init()
     }
     if (!g_tsc_hz) {
         g_tsc_hz = 1'000'000'000;
-        g_tsc_source = "a guess (no PIT, no CPUID frequency)";
+        g_tsc_source = "a guess (no kvmclock, PIT or CPUID frequency)";
     }
-    // The LAPIC timer's rate, measured against the TSC; without a measurement, assume it
-    // ticks with the TSC (only one-shot mode needs it).
-    g_lapic_hz = have_pit && c.lapic_tsc_ticks ? u64((unsigned __int128)c.lapic_ticks * g_tsc_hz / c.lapic_tsc_ticks) : g_tsc_hz;
     g_ns_per_tick_32 = u64(((unsigned __int128)1'000'000'000 << 32) / g_tsc_hz);
     g_ticks_per_ns_32 = u64(((unsigned __int128)g_tsc_hz << 32) / 1'000'000'000);
     g_tsc_origin = sarab_entry_tsc ? sarab_entry_tsc : rdtsc();
-    u64 rtc = read_rtc();
-    u64 now = ns_since_origin(rdtsc());
-    g_wall_at_origin = rtc > now ? rtc - now : 0;
+    if (kvmclock) {
+        g_wall_source = "kvmclock";
+        u64 since = ns_since_origin(kvm_wall_tsc);
+        g_wall_at_origin = kvm_wall > since ? kvm_wall - since : 0;
+        g_wall_known = true;
+    } // else the CMOS clock is read when the wall clock is first asked for (wall_ns)
     if (g_tsc_deadline)
         lapic_write(lapic_lvt_timer, lvt_tsc_deadline | SARAB_VECTOR_TIMER);
     else
-        lapic_write(lapic_lvt_timer, SARAB_VECTOR_TIMER); // one-shot
+        lapic_measure_start(); // finished when the timer is first armed
 }
 
 void log_time_facts()
 {
-    log::debug(platform_log, "TSC {} kHz (from {}); timer: {}, {} kHz", g_tsc_hz / 1000, g_tsc_source,
-        g_tsc_deadline ? "TSC deadline" : "LAPIC one-shot", g_lapic_hz / 1000);
+    InlineFormatBuffer<48> window, lapic;
+    if (g_pit_window_us)
+        format_to(window, ", over {} us", g_pit_window_us);
+    if (g_tsc_deadline)
+        format_to(lapic, "TSC deadline");
+    else if (g_lapic_hz)
+        format_to(lapic, "LAPIC one-shot, {} kHz", g_lapic_hz / 1000);
+    else
+        format_to(lapic, "LAPIC one-shot, rate measured when first armed");
+    log::debug(platform_log, "TSC {} kHz (from {}{}); wall clock: {}; timer: {}", g_tsc_hz / 1000, g_tsc_source, window.view(), g_wall_source, lapic.view());
 }
 
 u64 ns_of_tsc(u64 tsc) { return ns_since_origin(tsc); }
@@ -253,6 +381,12 @@ void arm_timer(u64 deadline_ns, u64 now)
     if (g_tsc_deadline) {
         wrmsr(msr_tsc_deadline, tsc_at(deadline_ns));
     } else {
+        if (!g_lapic_hz) {
+            lapic_measure_end();
+            now = ns_since_origin(rdtsc());
+            if (now >= deadline_ns)
+                now = deadline_ns;
+        }
         u64 ticks = u64((unsigned __int128)(deadline_ns - now) * g_lapic_hz / 1'000'000'000);
         // Longer sleeps wake early and arm again.
         lapic_write(lapic_initial_count, u32(ticks == 0 ? 1 : ticks > 0xffffffff ? 0xffffffff : ticks));
@@ -276,7 +410,19 @@ using namespace virtio;
 
 // Nanoseconds since the image was entered (entry.S reads the TSC first thing).
 u64 monotonic_ns() { return ns_since_origin(rdtsc()); }
-u64 wall_ns() { return g_wall_at_origin + monotonic_ns(); }
+u64 wall_ns()
+{
+    if (!g_wall_known) {
+        // The CMOS clock takes some 40 port reads (exits to the VMM): not on the way to the
+        // first console line, but when the time of day is first needed.
+        u64 rtc = read_rtc();
+        u64 now = monotonic_ns();
+        g_wall_at_origin = rtc > now ? rtc - now : 0;
+        g_wall_source = rtc ? "CMOS" : "none (no CMOS clock)";
+        g_wall_known = true;
+    }
+    return g_wall_at_origin + monotonic_ns();
+}
 
 HandleSet yield(u64 deadline_ns, HandleSet interest)
 {

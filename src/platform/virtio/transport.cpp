@@ -2,6 +2,8 @@
 // routing and split virtqueues (the contract is in transport.hpp).
 #include "transport.hpp"
 
+#include "command_line.hpp"
+
 #include <sarab/base/format.hpp>
 #include <sarab/base/log.hpp>
 #include <sarab/base/verify.hpp>
@@ -160,18 +162,30 @@ void ioapic_write(u64 base, u32 reg, u32 value)
     mmio_write32(base + 0x10, value);
 }
 
-// Routes transport `slot`'s line to SARAB_VECTOR_DEVICE on this CPU, active high. virtio-mmio
-// holds its line high while its interrupt status is not zero; the pin is edge-triggered all
-// the same, so that the stub's EOI cannot start an interrupt storm before the driver has
-// acknowledged the device (the drivers acknowledge before they look at their queues, so each
-// completion after that is a new rising edge).
-bool route_mmio_interrupt(u32 slot)
+bool has_second_ioapic()
 {
     static int second = -1; // unknown, no, yes
     if (second < 0)
         second = map_device(ioapic_second, SARAB_PAGE_SIZE) && ioapic_read(ioapic_second, 1) != 0xffffffff ? 1 : 0;
+    return second;
+}
+
+// The GSI of microvm's virtio-mmio transport `slot`.
+u32 microvm_gsi(u32 slot) { return (has_second_ioapic() ? 24 : 5) + slot; }
+
+// Routes GSI `gsi` (a virtio-mmio transport's line) to SARAB_VECTOR_DEVICE on this CPU, active
+// high: GSIs 0-23 are the first I/O APIC's pins, 24-47 the second's (microvm with two). virtio-mmio
+// holds its line high while its interrupt status is not zero; the pin is edge-triggered all
+// the same, so that the stub's EOI cannot start an interrupt storm before the driver has
+// acknowledged the device (the drivers acknowledge before they look at their queues, so each
+// completion after that is a new rising edge).
+bool route_gsi(u32 gsi)
+{
+    bool second = gsi >= 24;
+    if (second && !has_second_ioapic())
+        return false;
     u64 ioapic = second ? ioapic_second : ioapic_first;
-    u32 pin = (second ? 0 : 5) + slot;
+    u32 pin = second ? gsi - 24 : gsi;
     u32 pins = ((ioapic_read(ioapic, 1) >> 16) & 0xff) + 1;
     if (pin >= pins)
         return false;
@@ -188,12 +202,12 @@ bool need_event(u16 event, u16 new_index, u16 old_index) { return u16(new_index 
 
 // ---- Transport --------------------------------------------------------------------------------
 
-Transport Transport::mmio(u64 base, u32 slot)
+Transport Transport::mmio(u64 base, u32 gsi)
 {
     Transport t;
     t.m_kind = Kind::mmio;
     t.m_base = base;
-    t.m_routed = route_mmio_interrupt(slot);
+    t.m_routed = route_gsi(gsi);
     return t;
 }
 
@@ -339,9 +353,26 @@ namespace {
 
 constexpr usize max_devices = 16;
 FoundDevice g_devices[max_devices];
+u64 g_device_bases[max_devices]; // virtio-mmio: where each device's registers are; PCI: 0
 usize g_device_count = 0;
 
 bool interesting(u32 type) { return type == device_type_net || type == device_type_block; }
+
+// The device at `base` (registers mapped), or false when there is none of interest.
+bool probe_mmio(u64 base, u32 gsi, FoundDevice& out)
+{
+    // The type first: an empty transport says 0, and each read is an exit to the VMM.
+    u32 type = read32(base + reg_device_id);
+    if (!interesting(type) || read32(base + reg_magic) != magic_virt)
+        return false;
+    if (read32(base + reg_version) != 2) {
+        log::warn(platform_log, "virtio-mmio at 0x{:x}: a legacy device (version {}, type {}), not used", base, read32(base + reg_version), type);
+        return false;
+    }
+    out.type = type;
+    out.transport = Transport::mmio(base, gsi);
+    return true;
+}
 
 } // namespace
 
@@ -349,24 +380,40 @@ void discover_devices()
 {
     std::span<FoundDevice> out(g_devices);
     usize& found = g_device_count;
-    // QEMU's microvm puts the first -device on the highest virtio-mmio slot and each next one
-    // below it: scanning downwards finds them in command-line order.
+    // First the devices the command line names (Firecracker's virtio_mmio.device=), in its
+    // order, with the line it gives.
+    auto named = command_line_devices();
+    for (const MmioDeviceWord& d : named) {
+        if (found == out.size())
+            break;
+        bool seen = false;
+        for (usize i = 0; i < found; ++i)
+            seen = seen || g_device_bases[i] == d.base;
+        if (seen || !map_device(d.base, d.size < 0x200 ? 0x200 : d.size) || !probe_mmio(d.base, d.irq, out[found]))
+            continue;
+        g_device_bases[found] = d.base;
+        FormatBuffer where(std::span<char>(out[found].where, sizeof out[found].where - 1)); // NUL-terminated
+        format_to(where, "virtio-mmio 0x{:x}", d.base);
+        ++found;
+    }
+    // Then microvm's fixed window, but not what the command line named already. QEMU puts the
+    // first -device on the highest slot and each next one below it: scanning downwards finds
+    // them in command-line order.
     for (u32 slot = mmio_slots; slot-- > 0 && found < out.size();) {
         u64 base = mmio_base + slot * mmio_stride;
-        u32 type = read32(base + reg_device_id);
-        if (read32(base + reg_magic) != magic_virt || !interesting(type))
+        bool seen = false;
+        for (usize i = 0; i < found; ++i)
+            seen = seen || g_device_bases[i] == base;
+        if (seen || !probe_mmio(base, microvm_gsi(slot), out[found]))
             continue;
-        if (read32(base + reg_version) != 2) {
-            log::warn(platform_log, "virtio-mmio slot {}: a legacy device (version {}, type {}), not used", slot, read32(base + reg_version), type);
-            continue;
-        }
-        out[found].type = type;
-        out[found].transport = Transport::mmio(base, slot);
-        FormatBuffer where(std::span<char>(out[found].where, sizeof out[found].where - 1)); // NUL-terminated
+        g_device_bases[found] = base;
+        FormatBuffer where(std::span<char>(out[found].where, sizeof out[found].where - 1));
         format_to(where, "virtio-mmio slot {}", slot);
         ++found;
     }
-    for (u32 device = 0; device < 32 && found < out.size(); ++device) {
+    // No host bridge at 00:00.0 (microvm without PCIe): no PCI bus to scan.
+    bool pci = u16(pci_read(0, 0, 0)) != 0xffff;
+    for (u32 device = 0; pci && device < 32 && found < out.size(); ++device) {
         for (u32 function = 0; function < 8 && found < out.size(); ++function) {
             u32 id = pci_read(device, function, 0);
             if (u16(id) == 0xffff) {
@@ -389,6 +436,12 @@ void discover_devices()
             ++found;
         }
     }
+}
+
+void log_devices()
+{
+    for (usize i = 0; i < g_device_count; ++i)
+        log::debug(platform_log, "found a virtio {} device at {}", g_devices[i].type == device_type_net ? "net" : "block", std::string_view(g_devices[i].where));
 }
 
 usize find_devices(u32 type, std::span<FoundDevice> out)

@@ -1,6 +1,8 @@
 // The virtio transport shared by the device drivers (block.cpp, net.cpp): finding devices on
 // virtio-mmio (microvm) and modern virtio-pci (q35, pc), bringing them up as virtio 1.x
-// devices, routing their interrupts, and split virtqueues.
+// devices, routing their interrupts, and split virtqueues. virtio-mmio devices are those of
+// microvm's fixed window (0xfeb00000 + n * 0x200) and those the kernel command line names
+// (`virtio_mmio.device=`, Firecracker's way: command_line.hpp).
 //
 // Contract:
 // - discover_devices runs once, before sealing (it maps PCI BARs, the MSI-X table and the
@@ -41,7 +43,8 @@ class Transport {
 public:
     enum class Kind : u8 { mmio, pci };
 
-    static Transport mmio(u64 base, u32 slot);
+    // A virtio-mmio device whose line is GSI `gsi` (routed here through the I/O APIC).
+    static Transport mmio(u64 base, u32 gsi);
     static Transport pci(u64 common, u64 notify_base, u32 notify_multiplier, u64 isr, u64 device);
 
     Kind kind() const { return m_kind; }
@@ -98,12 +101,14 @@ private:
 struct FoundDevice {
     u32 type = 0;
     Transport transport;
-    char where[24] = {}; // "virtio-mmio slot N" or "PCI 00:DD.F", for messages
+    char where[32] = {}; // "virtio-mmio slot N", "virtio-mmio 0xADDRESS" or "PCI 00:DD.F", for messages
 };
 
-// Every modern device of `type` that discover_devices found on the virtio-mmio window and
-// PCI bus 0, in that order, each in the order QEMU's command line gives them (descending
-// virtio-mmio slots, ascending PCI device numbers). Returns how many were put in `out`.
+// Every modern device of `type` that discover_devices found: first the virtio-mmio devices
+// the kernel command line names (virtio_mmio.device=, Firecracker's way), in its order; then
+// those on microvm's virtio-mmio window that it did not name, in the order QEMU's command
+// line gives them (descending slots); then PCI bus 0 (ascending device numbers). A device is
+// found once, however it is named. Returns how many were put in `out`.
 usize find_devices(u32 type, std::span<FoundDevice> out);
 
 // ---- split virtqueues (section 2.7) ----------------------------------------------------------

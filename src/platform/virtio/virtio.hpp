@@ -102,12 +102,13 @@ struct Region {
 inline constexpr usize max_regions = 32;
 
 // ---- start-up steps, in order (boot.cpp) --------------------------------------------------
+void clock_start();                               // the PIT starts counting: calibration from here
 void serial_init();
 void serial_write(std::string_view text);
 void cpu_init();                                  // GDT, TSS with IST stacks, IDT
 std::span<const Region> memory_init(std::span<const Region> ram); // page tables; returns free RAM
 void heap_init(std::span<const Region> free_ram);
-void time_init();                                 // TSC, RTC, LAPIC timer
+void time_init();                                 // TSC rate (kvmclock, CPUID, PIT), LAPIC timer
 void discover_devices();                          // every virtio device found, mapped, routed
 void block_init();                                // virtio-blk devices set up and named
 // Maps device registers (uncached, no execute); only before sealing. False when it cannot.
@@ -133,6 +134,14 @@ bool is_heap(u64 address);
 // and then caller, where they are not 0).
 void print_backtrace(u64 rbp, u64 rip = 0, u64 caller = 0);
 u64 first_output_tsc(); // the TSC at the first console output, 0 before
+void warn_about_command_line(); // virtio_mmio.device= words that cannot be used
+void log_command_line_facts(); // at debug level: Linux's words used and ignored
+void log_devices();            // at debug level: the virtio devices found, and where
+
+// The virtio-mmio devices that the command line named (virtio_mmio.device=, as Firecracker
+// passes them), in its order; none lies in RAM (boot.cpp drops those).
+struct MmioDeviceWord;
+std::span<const MmioDeviceWord> command_line_devices();
 
 
 // Handles: net devices count from net_handle_base, block devices from block_handle_base.

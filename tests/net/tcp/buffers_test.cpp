@@ -41,6 +41,23 @@ TEST(TcpRingBuffer, WrapsAndHoldsOutOfOrderBytesBeyondItsEnd)
     EXPECT_EQ(read(r, 8), "12XY");
 }
 
+TEST(TcpRingBuffer, GrowsFromSmallKeepingWhatItHolds)
+{
+    RingBuffer r(1024 * 1024);
+    EXPECT_EQ(r.push(bytes("0123456789")), 10u);
+    EXPECT_EQ(r.allocation(), RingBuffer::initial_allocation);
+    EXPECT_EQ(read(r, 4), "0123"); // the head is no longer at the start
+    std::string far(50, 'F');
+    EXPECT_TRUE(r.write_beyond(100'000, bytes(far))); // out of order, far ahead
+    EXPECT_EQ(r.allocation(), 128u * 1024);
+    std::string gap(100'000, 'g');
+    EXPECT_EQ(r.push(bytes(gap)), gap.size());
+    r.commit(50);
+    std::string all = read(r, 200'000);
+    EXPECT_EQ(all, "456789" + gap + far);
+    EXPECT_EQ(r.allocation(), 128u * 1024);
+}
+
 TEST(TcpRangeSet, MergesWhatTouchesAndRefusesBeyondCapacity)
 {
     RangeSet<3> set;

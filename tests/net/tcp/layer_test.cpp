@@ -236,7 +236,7 @@ TEST_F(TcpLayerTest, SynFloodIsAnsweredWithCookiesAndEstablishedConnectionsCarry
         n = co_await accepted[1].read(buffer);
         CO_ASSERT_TRUE(n);
         EXPECT_EQ(text_of(std::span(buffer).first(*n)), "new");
-        co_await flooding.join();
+        (void)co_await flooding.join();
         accepting.cancel();
     }());
     // Half-open connections are bounded whatever the flood's size.
@@ -266,4 +266,80 @@ TEST_F(TcpLayerTest, ABacklogThatIsFullDropsSynsUntilAcceptCatchesUp)
         (void)co_await third.join(); // its SYN, sent again, now finds room
         CO_ASSERT_TRUE(third_result && *third_result);
     }());
+}
+
+// A router on the way with a 1000-byte MTU drops A's bigger packets and says so with ICMP
+// "fragmentation needed" (RFC 1191): A's TCP lowers its MSS and the transfer completes.
+TEST_F(TcpLayerTest, PathMtuDiscoveryShrinksSegmentsToTheRoutersMtu)
+{
+    Pair p;
+    Scheduler s;
+    p.start();
+    constexpr usize router_mtu = 1000;
+    std::vector<std::vector<std::byte>> too_big; // what the router dropped, to answer
+    sim::link("a").hook = [&](std::span<const std::byte> frame, Instant, sim::FaultAction& action) {
+        if (frame.size() > wire::ethernet_header_len + router_mtu) {
+            action.drop = true;
+            too_big.emplace_back(frame.begin(), frame.end());
+        }
+    };
+    auto listener = p.b->tcp_listen(7);
+    ASSERT_TRUE(listener);
+    auto data = pattern(200'000, 9);
+    std::vector<std::byte> received;
+    auto router = [&]() -> Task<void> {
+        for (;;) {
+            co_await sleep_for(1ms);
+            for (auto& frame : too_big) {
+                // The ICMP error quotes the dropped packet's header and 8 bytes after it.
+                auto quoted = std::span<const std::byte>(frame).subspan(wire::ethernet_header_len, wire::ipv4_header_len + 8);
+                auto view = wire::Ipv4View::parse(std::span<const std::byte>(frame).subspan(wire::ethernet_header_len));
+                auto original = wire::Ipv4Repr::parse(*view);
+                auto icmp = wire::IcmpRepr::destination_unreachable(wire::UnreachableCode::fragmentation_needed, *original,
+                    quoted.subspan(wire::ipv4_header_len), u16(router_mtu));
+                auto out = p.nic_b->allocate(tx_headroom);
+                icmp.emit(out->append(icmp.buffer_len()));
+                wire::Ipv4Repr ip;
+                ip.source = Ipv4Address(198, 18, 0, 1); // the router
+                ip.destination = ip_a;
+                ip.protocol = wire::IpProtocol::icmp;
+                ip.payload_len = u16(out->size());
+                ip.emit(*out);
+                wire::EthernetRepr eth { .source = mac_b, .destination = mac_a, .ethertype = wire::EtherType::ipv4, .vlan = std::nullopt };
+                eth.emit(*out);
+                (void)p.nic_b->transmit(std::move(*out));
+            }
+            too_big.clear();
+        }
+    };
+    s.run([&]() -> Task<void> {
+        auto routing = spawn(router());
+        auto accepting = [&]() -> Task<void> {
+            auto stream = co_await listener->accept();
+            CO_ASSERT_TRUE(stream);
+            std::array<std::byte, 8192> buffer;
+            for (;;) {
+                auto n = co_await stream->read(buffer);
+                CO_ASSERT_TRUE(n);
+                if (*n == 0)
+                    break;
+                received.insert(received.end(), buffer.begin(), buffer.begin() + *n);
+            }
+        };
+        auto sending = [&]() -> Task<void> {
+            auto stream = co_await p.a->tcp_connect({ ip_b, 7 });
+            CO_ASSERT_TRUE(stream);
+            CO_ASSERT_TRUE(co_await stream->write(data));
+            CO_ASSERT_TRUE(stream->shutdown_write());
+            std::array<std::byte, 16> sink;
+            (void)co_await stream->read(sink); // the server's end of stream: all was received
+            auto* c = p.a->tcp().find({ ip_b, 7 }, stream->local().port);
+            CO_ASSERT_TRUE(c);
+            EXPECT_EQ(c->mss(), router_mtu - 40 - 12);
+        };
+        (void)co_await with_timeout(60s, [&]() -> Task<void> { co_await when_all(accepting(), sending()); }());
+        routing.cancel();
+    }());
+    EXPECT_EQ(received, data);
+    EXPECT_GE(p.a->tcp().counters().path_mtu_updates, 1u);
 }

@@ -5,7 +5,9 @@
 // not yet acknowledged, or what arrived in order and the application has not read, followed
 // (receive side) by room where out-of-order segments are written at their place before the
 // gap in front of them fills. Its memory is allocated on first use, so an idle connection
-// costs no buffer at all.
+// costs no buffer at all, and starts small (initial_allocation) and doubles as bytes need
+// room, up to the capacity: a connection that exchanges a few small messages never holds the
+// megabyte its window may promise to a bulk transfer.
 //
 // RangeSet keeps disjoint, non-adjacent [left, right) ranges in sequence order, merging what
 // touches. It holds at most `capacity` ranges; add() refuses a range that would need one
@@ -26,6 +28,8 @@ namespace sarab::net::tcp {
 
 class RingBuffer {
 public:
+    static constexpr u32 initial_allocation = 16 * 1024;
+
     explicit RingBuffer(u32 capacity = 0)
         : m_capacity(capacity)
     {
@@ -35,13 +39,16 @@ public:
     u32 free() const { return m_capacity - m_size; }
     bool empty() const { return m_size == 0; }
     bool allocated() const { return m_data != nullptr; }
+    u32 allocation() const { return m_allocated; }
 
     // Changes the capacity; only while nothing is stored.
     void set_capacity(u32 capacity)
     {
         VERIFY(m_size == 0);
-        if (capacity != m_capacity)
+        if (capacity < m_allocated) {
             m_data.reset();
+            m_allocated = 0;
+        }
         m_capacity = capacity;
         m_head = 0;
     }
@@ -51,6 +58,7 @@ public:
     {
         if (m_size == 0) {
             m_data.reset();
+            m_allocated = 0;
             m_head = 0;
         }
     }
@@ -59,7 +67,7 @@ public:
     u32 push(std::span<const std::byte> bytes)
     {
         u32 n = u32(std::min<usize>(bytes.size(), free()));
-        if (n == 0 || !ensure())
+        if (n == 0 || !ensure(m_size + n))
             return 0;
         write_at(m_size, bytes.first(n));
         m_size += n;
@@ -70,7 +78,7 @@ public:
     // (an out-of-order segment); false when they do not fit or memory is short.
     bool write_beyond(u32 offset, std::span<const std::byte> bytes)
     {
-        if (u64(m_size) + offset + bytes.size() > m_capacity || !ensure())
+        if (u64(m_size) + offset + bytes.size() > m_capacity || !ensure(u32(m_size + offset + bytes.size())))
             return false;
         write_at(m_size + offset, bytes);
         return true;
@@ -88,8 +96,8 @@ public:
         if (offset >= m_size)
             return 0;
         u32 n = u32(std::min<usize>(out.size(), m_size - offset));
-        u32 start = (m_head + offset) % m_capacity;
-        u32 first = std::min(n, m_capacity - start);
+        u32 start = (m_head + offset) % m_allocated;
+        u32 first = std::min(n, m_allocated - start);
         std::memcpy(out.data(), m_data.get() + start, first);
         std::memcpy(out.data() + first, m_data.get(), n - first);
         return n;
@@ -100,8 +108,8 @@ public:
         VERIFY(offset + n <= m_size);
         if (n == 0)
             return {};
-        u32 start = (m_head + offset) % m_capacity;
-        u32 first = std::min(n, m_capacity - start);
+        u32 start = (m_head + offset) % m_allocated;
+        u32 first = std::min(n, m_allocated - start);
         return { std::span<const std::byte>(m_data.get() + start, first), std::span<const std::byte>(m_data.get(), n - first) };
     }
 
@@ -111,7 +119,7 @@ public:
         VERIFY(n <= m_size);
         // The head moves even when nothing stays: out-of-order bytes may sit beyond the end.
         m_size -= n;
-        m_head = m_capacity ? (m_head + n) % m_capacity : 0;
+        m_head = m_allocated ? (m_head + n) % m_allocated : 0;
     }
 
     u32 pop(std::span<std::byte> out)
@@ -122,21 +130,40 @@ public:
     }
 
 private:
-    bool ensure()
+    // Makes positions [0, needed) from the head addressable, growing the allocation (by
+    // doubling, within the capacity) and moving what it holds, in order, to its start.
+    bool ensure(u32 needed)
     {
-        if (!m_data && m_capacity)
-            m_data.reset(new (std::nothrow) std::byte[m_capacity]);
-        return m_data != nullptr;
+        if (needed <= m_allocated)
+            return true;
+        u32 size = std::max(m_allocated ? m_allocated : initial_allocation, u32(1));
+        while (size < needed)
+            size = size > m_capacity / 2 ? m_capacity : size * 2;
+        size = std::min(size, m_capacity);
+        std::unique_ptr<std::byte[]> grown(new (std::nothrow) std::byte[size]);
+        if (!grown)
+            return false;
+        if (m_data) {
+            // Everything from the head on, in-order bytes and those written beyond them.
+            u32 first = m_allocated - m_head;
+            std::memcpy(grown.get(), m_data.get() + m_head, first);
+            std::memcpy(grown.get() + first, m_data.get(), m_head);
+        }
+        m_data = std::move(grown);
+        m_allocated = size;
+        m_head = 0;
+        return true;
     }
     void write_at(u32 position, std::span<const std::byte> bytes)
     {
-        u32 start = (m_head + position) % m_capacity;
-        u32 first = std::min(u32(bytes.size()), m_capacity - start);
+        u32 start = (m_head + position) % m_allocated;
+        u32 first = std::min(u32(bytes.size()), m_allocated - start);
         std::memcpy(m_data.get() + start, bytes.data(), first);
         std::memcpy(m_data.get(), bytes.data() + first, bytes.size() - first);
     }
 
     std::unique_ptr<std::byte[]> m_data;
+    u32 m_allocated = 0; // bytes of m_data; the ring wraps there
     u32 m_capacity = 0;
     u32 m_head = 0;
     u32 m_size = 0;

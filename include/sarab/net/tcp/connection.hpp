@@ -55,7 +55,7 @@ const char* state_name(State);
 
 struct Config {
     u32 send_buffer = 256 * 1024;
-    u32 receive_buffer = 256 * 1024;
+    u32 receive_buffer = 1024 * 1024;
     bool window_scale = true;
     bool timestamps = true;
     bool sack = true;
@@ -145,6 +145,13 @@ public:
     void abort(Instant now);
     void set_no_delay(bool on, Instant now);
 
+    // ---- from ICMP --------------------------------------------------------------------------
+    // Is seq one of ours that is in flight (the check on a quoted segment, RFC 5927)?
+    bool in_flight(SeqNumber seq) const { return seq.in_window(m_snd_una, m_snd_max); }
+    // The path's MTU is `mtu` (RFC 1191): lower the MSS, and send again at once what was too
+    // big, without taking it as congestion.
+    void on_path_mtu(u16 mtu, Instant now);
+
     Notifier& readable() { return m_readable; }
     Notifier& writable() { return m_writable; }
     Notifier& state_event() { return m_state_event; }
@@ -191,6 +198,8 @@ private:
     void on_new_ack(u32 acked, Instant now);
     void on_duplicate_ack(Instant now);
     void enter_recovery(Instant now);
+    // Marks everything in flight below the loss boundary for retransmission, hole by hole.
+    void start_recovery(Recovery);
     void update_loss_boundary();
     void receive_data(SeqNumber seq, std::span<const std::byte> payload, bool fin, Instant now);
     void deliver_fin(Instant now);
@@ -253,7 +262,8 @@ private:
     SeqRange m_last_ooo {};      // the block most recently received, first in our SACK option
     std::optional<SeqNumber> m_fin_seq; // a FIN that arrived ahead of the data before it
     bool m_fin_received = false;
-    u32 m_segments_unacked = 0;  // full-sized segments received since our last ACK
+    u32 m_segments_unacked = 0;  // segments received in order since our last ACK
+    u32 m_bytes_unacked = 0;     // and their bytes
     bool m_ack_now = false;
 
     // Timestamps (RFC 7323).
