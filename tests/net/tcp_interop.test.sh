@@ -61,45 +61,11 @@ for _ in $(seq 1 50); do
     in_ns ping -c 1 -W 0.2 198.18.0.2 >/dev/null 2>&1 && break
 done
 
-# The client side of every echo exchange: N connections, each sending SIZE bytes while reading
-# them back; SHA-256 of both compared.
-cat >"$work/echo_client.py" <<'PY'
-import hashlib, socket, sys, threading
-size, connections = int(sys.argv[1]), int(sys.argv[2])
-host = sys.argv[3] if len(sys.argv) > 3 else "198.18.0.2"
-errors = []
-def one(k):
-    try:
-        data = bytes(((i * 13 + k) ^ (i >> 9)) & 0xff for i in range(size))
-        s = socket.create_connection((host, 7), timeout=60)
-        def send():
-            s.sendall(data)
-            s.shutdown(socket.SHUT_WR)
-        t = threading.Thread(target=send)
-        t.start()
-        got = bytearray()
-        while True:
-            chunk = s.recv(1 << 16)
-            if not chunk:
-                break
-            got += chunk
-        t.join()
-        s.close()
-        if hashlib.sha256(got).digest() != hashlib.sha256(data).digest():
-            errors.append("connection %d: %d bytes back of %d, or different" % (k, len(got), size))
-    except Exception as e:
-        errors.append("connection %d: %r" % (k, e))
-threads = [threading.Thread(target=one, args=(k,)) for k in range(connections)]
-for t in threads: t.start()
-for t in threads: t.join()
-if errors:
-    sys.exit("; ".join(errors))
-print("echo: %d connection(s) x %d bytes each way, SHA-256 equal" % (connections, size))
-PY
+echo_check=(python3 "$(dirname "$0")/../lib/echo_check.py" tcp)
 
 # 1. Linux to Sarab.
-in_ns python3 "$work/echo_client.py" 4000000 1 || fail "one 4 MB echo exchange"
-in_ns python3 "$work/echo_client.py" 300000 8 || fail "eight echo connections at once"
+in_ns "${echo_check[@]}" 198.18.0.2 4000000 1 || fail "one 4 MB echo exchange"
+in_ns "${echo_check[@]}" 198.18.0.2 300000 8 || fail "eight echo connections at once"
 
 # 2. Sarab to Linux: the server reads all, then answers with bytes of its own; both sides
 # print FNV-1a hashes of what they sent and received.
@@ -148,7 +114,7 @@ echo "client: Sarab connected to Linux, 3 MB each way intact"
 # 3. A lossy, slow, reordering path.
 if in_ns tc qdisc add dev "$tap" root netem loss 2% delay 5ms reorder 25% 50% 2>/dev/null; then
     # Linux's egress on the tap: data one way, ACKs the other.
-    in_ns python3 "$work/echo_client.py" 2000000 1 || fail "echo under netem"
+    in_ns "${echo_check[@]}" 198.18.0.2 2000000 1 || fail "echo under netem"
     in_ns tc qdisc del dev "$tap" root
     echo "netem: loss 2%, delay 5 ms, reordering"
 else
@@ -168,7 +134,7 @@ else
     pids+=($impair_pid)
     for _ in $(seq 1 100); do grep -q ready "$work/impair.log" && break; sleep 0.05; done
     for _ in $(seq 1 50); do in_ns ping -c 1 -W 0.3 198.18.2.2 >/dev/null 2>&1 && break; done
-    in_ns python3 "$work/echo_client.py" 2000000 1 198.18.2.2 || fail "echo through the lossy path"
+    in_ns "${echo_check[@]}" 198.18.2.2 2000000 1 || fail "echo through the lossy path"
     kill "$impair_pid"; wait "$impair_pid" 2>/dev/null || true
     counts="$(grep '^frames' "$work/impair.log" || true)"
     [[ "$counts" =~ dropped\ [1-9] ]] || fail "the lossy path dropped nothing: '$counts'"
@@ -228,5 +194,5 @@ print("flood: 20000 SYNs; %d echoes on the busy connection during it; a new conn
 PY
 in_ns timeout 120 python3 "$work/flood.py" || fail "SYN flood"
 kill -0 "$echo_pid" || fail "echo died"
-in_ns python3 "$work/echo_client.py" 100000 1 || fail "echo after the flood"
+in_ns "${echo_check[@]}" 198.18.0.2 100000 1 || fail "echo after the flood"
 echo "tcp interop: echo, client, netem and SYN flood work against Linux"

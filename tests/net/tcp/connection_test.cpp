@@ -129,6 +129,14 @@ struct Script {
         EXPECT_EQ(ack.h.acknowledgment, 5001u);
         EXPECT_EQ(c.state(), State::established);
     }
+    // RFC 5961: what was just fed in got a challenge ACK (for rcv_nxt 5001) and changed nothing.
+    void expect_challenge_ack()
+    {
+        auto challenge = one();
+        EXPECT_EQ(challenge.h.flags.bits, ACK);
+        EXPECT_EQ(challenge.h.acknowledgment, 5001u);
+        EXPECT_EQ(c.state(), State::established);
+    }
     // Passive open to ESTABLISHED.
     void establish_passive(wire::TcpRepr syn)
     {
@@ -373,10 +381,7 @@ TEST(TcpConnection, BlindResetInTheWindowGetsAChallengeAck)
     Script s;
     s.establish_active();
     s.in(RST, 5001 + 100, 0);
-    auto challenge = s.one();
-    EXPECT_EQ(challenge.h.flags.bits, ACK);
-    EXPECT_EQ(challenge.h.acknowledgment, 5001u);
-    EXPECT_EQ(s.c.state(), State::established);
+    s.expect_challenge_ack();
     EXPECT_EQ(s.c.counters().challenge_acks, 1u);
     s.in(RST, 5001 + 100000, 0); // outside the window: dropped silently
     EXPECT_TRUE(s.take().empty());
@@ -391,10 +396,7 @@ TEST(TcpConnection, BlindSynGetsAChallengeAck)
     Script s;
     s.establish_active();
     s.in(SYN, 5001 + 50, 0);
-    auto challenge = s.one();
-    EXPECT_EQ(challenge.h.flags.bits, ACK);
-    EXPECT_EQ(challenge.h.acknowledgment, 5001u);
-    EXPECT_EQ(s.c.state(), State::established);
+    s.expect_challenge_ack();
 }
 
 // RFC 5961 5: data whose ACK acknowledges what was never sent, or is far too old, is dropped

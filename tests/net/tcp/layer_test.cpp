@@ -34,6 +34,22 @@ Task<std::string> read_to_end(TcpStream& stream)
     co_return all;
 }
 
+// Puts an IPv4 header (source -> destination) and an Ethernet header in front of the
+// transport bytes already in `frame` and sends it from `nic` straight onto its wire.
+void transmit_ipv4(PlatformNic& nic, platform::Frame frame, MacAddress from_mac, MacAddress to_mac, Ipv4Address from,
+    Ipv4Address to, wire::IpProtocol protocol)
+{
+    wire::Ipv4Repr ip;
+    ip.source = from;
+    ip.destination = to;
+    ip.protocol = protocol;
+    ip.payload_len = u16(frame.size());
+    ip.emit(frame);
+    wire::EthernetRepr eth { .source = from_mac, .destination = to_mac, .ethertype = wire::EtherType::ipv4, .vlan = std::nullopt };
+    eth.emit(frame);
+    ASSERT_TRUE(nic.transmit(std::move(frame)));
+}
+
 // Sends a SYN from a made-up address on the subnet, straight onto A's wire, as a flood does.
 void spoofed_syn(PlatformNic& nic, Ipv4Address from, u16 port, u32 seq)
 {
@@ -47,15 +63,15 @@ void spoofed_syn(PlatformNic& nic, Ipv4Address from, u16 port, u32 seq)
     syn.window = 65535;
     syn.mss = 1460;
     syn.emit(*frame, from, ip_b);
-    wire::Ipv4Repr ip;
-    ip.source = from;
-    ip.destination = ip_b;
-    ip.protocol = wire::IpProtocol::tcp;
-    ip.payload_len = u16(frame->size());
-    ip.emit(*frame);
-    wire::EthernetRepr eth { .source = mac_a, .destination = mac_b, .ethertype = wire::EtherType::ipv4, .vlan = std::nullopt };
-    eth.emit(*frame);
-    ASSERT_TRUE(nic.transmit(std::move(*frame)));
+    transmit_ipv4(nic, std::move(*frame), mac_a, mac_b, from, ip_b, wire::IpProtocol::tcp);
+}
+
+// A connects to B's listener on port 7; both ends, once both are done.
+Task<std::tuple<ErrorOr<TcpStream, SocketError>, ErrorOr<TcpStream, SocketError>>> connect_pair(Pair& p, TcpListener& listener)
+{
+    auto accepting = [&]() -> Task<ErrorOr<TcpStream, SocketError>> { co_return co_await listener.accept(); };
+    auto connecting = [&]() -> Task<ErrorOr<TcpStream, SocketError>> { co_return co_await p.a->tcp_connect({ ip_b, 7 }); };
+    co_return co_await when_all(accepting(), connecting());
 }
 
 } // namespace
@@ -142,9 +158,7 @@ TEST_F(TcpLayerTest, AbortResetsThePeerAndAReadTimeoutLeavesTheStreamUsable)
     auto listener = p.b->tcp_listen(7);
     ASSERT_TRUE(listener);
     s.run([&]() -> Task<void> {
-        auto accepting = [&]() -> Task<ErrorOr<TcpStream, SocketError>> { co_return co_await listener->accept(); };
-        auto connecting = [&]() -> Task<ErrorOr<TcpStream, SocketError>> { co_return co_await p.a->tcp_connect({ ip_b, 7 }); };
-        auto [server, client] = co_await when_all(accepting(), connecting());
+        auto [server, client] = co_await connect_pair(p, *listener);
         CO_ASSERT_TRUE(server && client);
         std::array<std::byte, 16> buffer;
         auto early = co_await with_timeout(100ms, server->read(buffer));
@@ -169,9 +183,7 @@ TEST_F(TcpLayerTest, ClosedConnectionsAreFreedAfterTimeWait)
     ASSERT_TRUE(listener);
     s.run([&]() -> Task<void> {
         for (int i = 0; i < 20; ++i) {
-            auto accepting = [&]() -> Task<ErrorOr<TcpStream, SocketError>> { co_return co_await listener->accept(); };
-            auto connecting = [&]() -> Task<ErrorOr<TcpStream, SocketError>> { co_return co_await p.a->tcp_connect({ ip_b, 7 }); };
-            auto [server, client] = co_await when_all(accepting(), connecting());
+            auto [server, client] = co_await connect_pair(p, *listener);
             CO_ASSERT_TRUE(server && client);
             client->close(); // the client closes first: its side keeps TIME-WAIT
             std::array<std::byte, 4> buffer;
@@ -299,15 +311,8 @@ TEST_F(TcpLayerTest, PathMtuDiscoveryShrinksSegmentsToTheRoutersMtu)
                     quoted.subspan(wire::ipv4_header_len), u16(router_mtu));
                 auto out = p.nic_b->allocate(tx_headroom);
                 icmp.emit(out->append(icmp.buffer_len()));
-                wire::Ipv4Repr ip;
-                ip.source = Ipv4Address(198, 18, 0, 1); // the router
-                ip.destination = ip_a;
-                ip.protocol = wire::IpProtocol::icmp;
-                ip.payload_len = u16(out->size());
-                ip.emit(*out);
-                wire::EthernetRepr eth { .source = mac_b, .destination = mac_a, .ethertype = wire::EtherType::ipv4, .vlan = std::nullopt };
-                eth.emit(*out);
-                (void)p.nic_b->transmit(std::move(*out));
+                Ipv4Address router_address(198, 18, 0, 1);
+                transmit_ipv4(*p.nic_b, std::move(*out), mac_b, mac_a, router_address, ip_a, wire::IpProtocol::icmp);
             }
             too_big.clear();
         }
