@@ -1,5 +1,6 @@
 // The application-facing handles forward to whichever stack made them.
 #include <sarab/net/socket.hpp>
+#include <sarab/runtime/scheduler.hpp>
 
 namespace sarab::net {
 
@@ -47,6 +48,19 @@ ErrorOr<void, SocketError> UdpSocket::flush()
 {
     VERIFY(m_impl, "flush() on a closed UDP socket");
     return m_impl->flush();
+}
+
+void UdpSocket::set_receive_moderation(Duration quiet)
+{
+    VERIFY(m_impl, "set_receive_moderation() on a closed UDP socket");
+    m_impl->moderation.set(quiet);
+}
+
+void detail::ReceiveModeration::before_wait()
+{
+    if (m_quiet.count() > 0 && m_since_wait >= burst)
+        Scheduler::current().moderate_devices(m_quiet);
+    m_since_wait = 0;
 }
 
 Endpoint UdpSocket::local() const

@@ -321,12 +321,32 @@ void Scheduler::run_once()
 
     platform::HandleSet interest = this->interest();
     bool runnable = !m_ready.empty() || m_start_head;
+    u64 quiet_until = 0;
+    if (m_quiet_until_ns) {
+        if (platform::monotonic_ns() < m_quiet_until_ns) {
+            if (runnable)
+                return; // the devices wait: run the tasks
+            quiet_until = m_quiet_until_ns;
+        } else {
+            m_quiet_until_ns = 0;
+        }
+    }
 
     if (runnable && interest.empty())
         return; // nothing to poll; keep running tasks
+    if (runnable && ++m_turns_since_yield < poll_every_turns
+        && platform::monotonic_ns() - m_last_yield_ns < poll_every_ns)
+        return; // the devices were polled a moment ago: a poll now would most likely find nothing
 
     u64 deadline_ns;
-    if (runnable)
+    if (quiet_until) {
+        // Sleep without watching any device until the quiet period or the next timer ends.
+        deadline_ns = quiet_until;
+        if (!m_timers.empty() && u64(m_timers.top().timer.deadline_ns) < deadline_ns)
+            deadline_ns = u64(m_timers.top().timer.deadline_ns);
+        ++m_stats.quiet_yields;
+        interest = {};
+    } else if (runnable)
         deadline_ns = 0; // poll
     else if (!m_timers.empty())
         deadline_ns = u64(m_timers.top().timer.deadline_ns);
@@ -337,6 +357,8 @@ void Scheduler::run_once()
 
     ++m_stats.yields;
     platform::HandleSet ready = platform::yield(deadline_ns, interest);
+    m_turns_since_yield = 0;
+    m_last_yield_ns = platform::monotonic_ns();
     ready.for_each([&](platform::Handle h) {
         while (detail::Waiter* w = m_device_waiters[h].pop_front())
             make_ready(*w);
@@ -344,6 +366,13 @@ void Scheduler::run_once()
     });
     if (!m_timers.empty())
         fire_timers(MonotonicClock::now());
+}
+
+void Scheduler::moderate_devices(Duration quiet)
+{
+    u64 until = platform::monotonic_ns() + u64(quiet.count());
+    if (until > m_quiet_until_ns)
+        m_quiet_until_ns = until;
 }
 
 void Scheduler::run_until(detail::TaskRoot& root)

@@ -73,6 +73,41 @@ TEST_F(DirectStackTest, UdpBothWays)
     }());
 }
 
+TEST_F(DirectStackTest, ReceiveModerationLetsDatagramsGatherAfterABurst)
+{
+    Pair p;
+    Scheduler s;
+    p.start();
+    s.run([&]() -> Task<void> {
+        auto server = p.b->udp_bind(7);
+        auto client = p.a->udp_bind(0);
+        CO_ASSERT_TRUE(server && client);
+        server->set_receive_moderation(5ms);
+        std::array<std::byte, 64> buffer;
+        // Resolve the neighbours first, so that what follows is timed by the wire alone.
+        CO_ASSERT_TRUE(client->send_to({ ip_b, 7 }, bytes_of("hello")));
+        CO_ASSERT_TRUE(co_await server->receive(buffer));
+        auto send_later = [&](Duration after) -> Task<void> {
+            co_await sleep_for(after);
+            (void)client->send_to({ ip_b, 7 }, bytes_of("later"));
+        };
+        Instant start = MonotonicClock::now();
+        CO_ASSERT_TRUE(std::get<0>(co_await when_all(server->receive(buffer), send_later(1ms))));
+        Duration single = MonotonicClock::now() - start;
+        EXPECT_LT(single, 2ms); // one at a time: no delay
+        for (int i = 0; i < 6; ++i)
+            CO_ASSERT_TRUE(client->send_to({ ip_b, 7 }, bytes_of("burst")));
+        for (int i = 0; i < 6; ++i)
+            CO_ASSERT_TRUE(co_await server->receive(buffer));
+        u64 quiet_before = s.stats().quiet_yields;
+        start = MonotonicClock::now();
+        CO_ASSERT_TRUE(std::get<0>(co_await when_all(server->receive(buffer), send_later(1ms))));
+        EXPECT_GE(MonotonicClock::now() - start, 5ms); // gathered for the quiet time
+        EXPECT_LT(MonotonicClock::now() - start, 5ms + single);
+        EXPECT_GT(s.stats().quiet_yields, quiet_before);
+    }());
+}
+
 TEST_F(DirectStackTest, AClosedPortAnswersWithPortUnreachable)
 {
     Pair p;

@@ -143,8 +143,11 @@ private:
 
         Task<ErrorOr<Received, SocketError>> receive(std::span<std::byte> buffer) override
         {
-            while (socket.queue.empty())
+            while (socket.queue.empty()) {
+                moderation.before_wait();
                 co_await socket.readable.wait();
+            }
+            moderation.received();
             Queued datagram = std::move(socket.queue.front());
             socket.queue.pop_front();
             usize n = std::min(buffer.size(), datagram.payload.size());

@@ -145,6 +145,13 @@ public:
     // Starts `task` at the next turn of the loop and lets it run on its own.
     TaskHandle spawn(Task<void> task);
 
+    // Interrupt moderation: the devices are not polled for the next `quiet` (or until a
+    // later quiet period set earlier ends); tasks and timers run as usual. What arrives
+    // meanwhile is then picked up in one batch, as a NIC that delays its interrupts would
+    // hand it over. A server under load asks for this so that it is woken once per batch
+    // rather than once per request; it costs each request at most `quiet` of latency.
+    void moderate_devices(Duration quiet);
+
     // ---- for awaiters ----
     void make_ready(detail::Waiter&);
     // Sets a timer for the deadline already in w.timer.deadline_ns.
@@ -157,6 +164,7 @@ public:
     struct Stats {
         u64 resumes = 0;
         u64 yields = 0;       // calls into platform::yield
+        u64 quiet_yields = 0; // of which, waits that polled no device (moderate_devices)
         u64 timers_fired = 0;
         u64 tasks_spawned = 0;
         usize live_tasks = 0;
@@ -193,6 +201,13 @@ private:
     u64 m_timer_sequence = 0;
     u64 m_id;
     Stats m_stats;
+    // When the devices were last polled, in turns and in time: while tasks stay runnable the
+    // devices are polled again only after poll_every_turns turns or poll_every_ns.
+    static constexpr u32 poll_every_turns = 32;
+    static constexpr u64 poll_every_ns = 50'000;
+    u32 m_turns_since_yield = 0;
+    u64 m_last_yield_ns = 0;
+    u64 m_quiet_until_ns = 0; // moderate_devices: no device polling before this
 };
 
 // ---- awaitables for tasks ----------------------------------------------------------------

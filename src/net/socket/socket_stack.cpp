@@ -103,7 +103,6 @@ public:
         return {};
     }
 
-private:
     ErrorOr<void, SocketError> start()
     {
         if (m_epoll < 0) {
@@ -124,12 +123,18 @@ private:
         return {};
     }
 
+    // Counts the epoll_wait calls: a socket that read all there was, with no harvest since,
+    // knows that anything newer will be signalled to it (see SocketUdp::receive).
+    u64 harvests() const { return m_harvests; }
+
+private:
     Task<void> run()
     {
         std::array<epoll_event, 256> events;
         for (;;) {
             co_await wait_for_device(m_handle);
             for (;;) {
+                ++m_harvests;
                 int n = ::epoll_wait(m_epoll, events.data(), int(events.size()), 0);
                 if (n < 0 && errno == EINTR)
                     continue;
@@ -149,6 +154,7 @@ private:
     }
 
     int m_epoll = -1;
+    u64 m_harvests = 0;
     platform::Handle m_handle = 0;
     u64 m_scheduler_id = 0; // the scheduler the poller task runs on
 };
@@ -206,13 +212,21 @@ public:
         for (;;) {
             if (m_next < m_count)
                 co_return take(buffer);
-            // Answers to what was read last leave before more is read (one sendmmsg).
+            // A short batch emptied the socket's queue; if the poller has not harvested since,
+            // whatever came later is still to be signalled, and a read now would find nothing.
+            if (!m_drained || m_drained_at != Poller::get().harvests()) {
+                auto filled = fill();
+                if (!filled)
+                    co_return failure(filled.error());
+                if (m_count > 0)
+                    continue;
+            }
+            m_drained = false;
+            // Nothing more to read: the answers queued meanwhile leave together (one
+            // sendmmsg), so a busy peer is woken once per batch rather than once per answer.
             (void)flush();
-            auto filled = fill();
-            if (!filled)
-                co_return failure(filled.error());
-            if (m_count == 0)
-                co_await m_socket.readable().wait();
+            moderation.before_wait();
+            co_await m_socket.readable().wait();
         }
     }
 
@@ -271,9 +285,9 @@ public:
     Endpoint local() const override { return local_of(m_socket.fd()); }
 
 private:
-    static constexpr usize send_batch = 32;
+    static constexpr usize send_batch = 64;
     static constexpr usize send_slot_size = 2048; // larger datagrams are sent on their own
-    static constexpr usize batch = 8;
+    static constexpr usize batch = 32;
     static constexpr usize slot_size = 65536; // the largest datagram
 
     // Reads up to `batch` datagrams with one system call.
@@ -292,12 +306,17 @@ private:
             int n = ::recvmmsg(m_socket.fd(), m_headers.data(), unsigned(batch), MSG_DONTWAIT, nullptr);
             if (n >= 0) {
                 m_count = usize(n);
+                m_drained = m_count < batch;
+                m_drained_at = Poller::get().harvests();
                 return {};
             }
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                m_drained = true;
+                m_drained_at = Poller::get().harvests();
                 return {};
+            }
             // An ICMP error for an earlier send (e.g. port unreachable) surfaces here; it says
             // nothing about the next datagram.
             if (errno == ECONNREFUSED)
@@ -308,6 +327,7 @@ private:
 
     Received take(std::span<std::byte> buffer)
     {
+        moderation.received();
         usize i = m_next++;
         usize length = m_headers[i].msg_len;
         bool truncated = (m_headers[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 || length > buffer.size();
@@ -323,6 +343,8 @@ private:
     std::array<mmsghdr, batch> m_headers;
     usize m_next = 0;
     usize m_count = 0;
+    bool m_drained = false; // the last read found the queue empty ...
+    u64 m_drained_at = 0;   // ... at this count of the poller's harvests
     std::array<std::array<std::byte, send_slot_size>, send_batch> m_send_slots;
     std::array<sockaddr_in, send_batch> m_send_to;
     std::array<iovec, send_batch> m_send_iov;

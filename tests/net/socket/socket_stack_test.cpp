@@ -99,21 +99,21 @@ TEST_F(SocketStackTest, QueuedDatagramsLeaveTogether)
     s.run([&]() -> Task<void> {
         auto a = stack().udp_bind(0);
         auto b = stack().udp_bind(0);
-        // More than one batch: the first 32 leave when the 33rd is queued.
-        for (int i = 0; i < 40; ++i)
+        // More than one batch: the first 64 leave when the 65th is queued.
+        for (int i = 0; i < 72; ++i)
             CO_ASSERT_TRUE(a->queue_to(loopback(b->local().port), bytes_of(std::to_string(i))));
         std::array<std::byte, 64> buffer;
-        for (int i = 0; i < 32; ++i) {
+        for (int i = 0; i < 64; ++i) {
             auto got = co_await b->receive(buffer);
             CO_ASSERT_TRUE(got);
             EXPECT_EQ(text_of(std::span(buffer).first(got->size)), std::to_string(i));
         }
-        // The other 8 wait in a's batch until a is about to wait for something itself.
+        // The other 8 wait in a's batch until a finds nothing to read and is about to wait.
         auto nothing = co_await with_timeout(20ms, b->receive(buffer));
         EXPECT_FALSE(nothing);
         auto a_waits = co_await with_timeout(1ms, a->receive(buffer));
         EXPECT_FALSE(a_waits);
-        for (int i = 32; i < 40; ++i) {
+        for (int i = 64; i < 72; ++i) {
             auto got = co_await b->receive(buffer);
             CO_ASSERT_TRUE(got);
             EXPECT_EQ(text_of(std::span(buffer).first(got->size)), std::to_string(i));
@@ -124,6 +124,41 @@ TEST_F(SocketStackTest, QueuedDatagramsLeaveTogether)
         auto now = co_await with_timeout(1s, b->receive(buffer));
         CO_ASSERT_TRUE(now && *now);
         EXPECT_EQ(text_of(std::span(buffer).first((*now)->size)), "now");
+    }());
+}
+
+TEST_F(SocketStackTest, ReceiveModerationDelaysOnlyAfterABurst)
+{
+    Scheduler s;
+    s.run([&]() -> Task<void> {
+        auto a = stack().udp_bind(0);
+        auto b = stack().udp_bind(0);
+        CO_ASSERT_TRUE(a && b);
+        b->set_receive_moderation(300ms);
+        std::array<std::byte, 64> buffer;
+        auto send_soon = [&](std::string text) -> Task<void> {
+            co_await sleep_for(1ms);
+            (void)a->send_to(loopback(b->local().port), bytes_of(text));
+        };
+        // One datagram at a time: no delay.
+        CO_ASSERT_TRUE(a->send_to(loopback(b->local().port), bytes_of("one")));
+        CO_ASSERT_TRUE(co_await b->receive(buffer));
+        Instant start = MonotonicClock::now();
+        auto got = std::get<0>(co_await when_all(b->receive(buffer), send_soon("two")));
+        CO_ASSERT_TRUE(got);
+        EXPECT_EQ(text_of(std::span(buffer).first(got->size)), "two");
+        EXPECT_LT(MonotonicClock::now() - start, 250ms);
+        // After a burst of 4 the socket lets the next datagrams gather for the quiet time.
+        for (int i = 0; i < 4; ++i)
+            CO_ASSERT_TRUE(a->send_to(loopback(b->local().port), bytes_of("burst")));
+        for (int i = 0; i < 4; ++i)
+            CO_ASSERT_TRUE(co_await b->receive(buffer));
+        start = MonotonicClock::now();
+        auto late = std::get<0>(co_await when_all(b->receive(buffer), send_soon("three")));
+        CO_ASSERT_TRUE(late);
+        EXPECT_EQ(text_of(std::span(buffer).first(late->size)), "three");
+        EXPECT_GE(MonotonicClock::now() - start, 300ms);
+        EXPECT_GE(s.stats().quiet_yields, 1u);
     }());
 }
 
