@@ -42,6 +42,7 @@ struct TcpCounters {
     u64 send_failures = 0;     // segments IPv4 refused (no route, too big)
     u64 established = 0;
     u64 time_wait_reused = 0;
+    u64 time_wait_overflows = 0; // connections closed at once: max_time_wait were in TIME_WAIT
     u64 path_mtu_updates = 0;
 };
 
@@ -270,6 +271,15 @@ public:
                     m_pending_aborts.push_back(&c);
                 }
             }
+        }
+        if (from == tcp::State::time_wait)
+            --m_time_wait;
+        // Over the limit, a connection the application has let go of skips TIME_WAIT: it
+        // closes without a segment (the peer has everything), as Linux does past
+        // tcp_max_tw_buckets. One still held waits for its 2 MSL: it may have bytes unread.
+        if (c.state() == tcp::State::time_wait && ++m_time_wait > m_config.max_time_wait && !c.user) {
+            ++m_counters.time_wait_overflows;
+            m_pending_aborts.push_back(&c);
         }
         if (c.state() == tcp::State::closed)
             m_reap.push_back(&c);
@@ -587,6 +597,7 @@ private:
 
     Ip& m_ip;
     tcp::Config m_config;
+    u32 m_time_wait = 0; // connections in TIME_WAIT
     SipKey m_isn_key;
     SipKey m_cookie_key;
     std::unordered_map<u64, std::unique_ptr<tcp::Connection>> m_connections;

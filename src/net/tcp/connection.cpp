@@ -172,6 +172,11 @@ void Connection::set_state(State s, Instant now)
         m_keepalive_deadline = never;
         m_close_deadline = s == State::time_wait ? now + 2 * m_config.msl : never;
     }
+    if (s == State::time_wait) {
+        // Everything sent was acknowledged; what was received may still be read.
+        m_tx.release();
+        m_rx.release();
+    }
     if (s == State::closed) {
         m_tx.consume(m_tx.size());
         m_tx.release();

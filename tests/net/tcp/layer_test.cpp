@@ -174,9 +174,11 @@ TEST_F(TcpLayerTest, AbortResetsThePeerAndAReadTimeoutLeavesTheStreamUsable)
     }());
 }
 
-TEST_F(TcpLayerTest, ClosedConnectionsAreFreedAfterTimeWait)
+// Twenty connections closed first by A, so A keeps them in TIME-WAIT, at most
+// max_time_wait of them; they are freed 2 MSL later.
+void close_twenty_from_a(tcp::Config config, usize expect_time_wait)
 {
-    Pair p;
+    Pair p({}, 1500, 0, config);
     Scheduler s;
     p.start();
     auto listener = p.b->tcp_listen(7);
@@ -193,10 +195,23 @@ TEST_F(TcpLayerTest, ClosedConnectionsAreFreedAfterTimeWait)
         }
         co_await sleep_for(1s);
         EXPECT_EQ(p.b->tcp().connection_count(), 0u);
-        EXPECT_EQ(p.a->tcp().connection_count(), 20u); // in TIME-WAIT
+        EXPECT_EQ(p.a->tcp().connection_count(), expect_time_wait); // in TIME-WAIT
+        EXPECT_EQ(p.a->tcp().counters().time_wait_overflows, 20 - expect_time_wait);
         co_await sleep_for(60s);
         EXPECT_EQ(p.a->tcp().connection_count(), 0u);
+        // Closing for ever more keeps working once the slots are free again.
+        auto [server, client] = co_await connect_pair(p, *listener);
+        EXPECT_TRUE(server && client);
     }());
+}
+
+TEST_F(TcpLayerTest, ClosedConnectionsAreFreedAfterTimeWait) { close_twenty_from_a({}, 20); }
+
+TEST_F(TcpLayerTest, TimeWaitIsBoundedAndTheRestCloseAtOnce)
+{
+    tcp::Config config;
+    config.max_time_wait = 5;
+    close_twenty_from_a(config, 5);
 }
 
 TEST_F(TcpLayerTest, SynFloodIsAnsweredWithCookiesAndEstablishedConnectionsCarryOn)

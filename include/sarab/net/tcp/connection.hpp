@@ -63,6 +63,10 @@ struct Config {
     Duration delayed_ack = std::chrono::milliseconds(40);
     RtoLimits rto {};
     Duration msl = std::chrono::seconds(30);             // TIME_WAIT lasts 2 MSL
+    // Most connections in TIME_WAIT at once (the layer's limit, like Linux's
+    // tcp_max_tw_buckets): beyond it a connection that would enter TIME_WAIT closes at once,
+    // so a server that closes thousands of connections a second keeps bounded memory.
+    u32 max_time_wait = 8192;
     Duration fin_wait_2_timeout = std::chrono::seconds(60); // after the application closed
     u32 max_retransmissions = 15;                        // data (Linux's tcp_retries2)
     u32 max_syn_retransmissions = 6;
