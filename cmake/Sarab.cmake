@@ -32,7 +32,7 @@ macro(sarab_virtio_flags)
     add_compile_options(
         -fpie -fno-stack-protector -fno-stack-clash-protection
         -fcf-protection=none -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
-        -fno-asynchronous-unwind-tables -fno-unwind-tables
+        -fno-asynchronous-unwind-tables -fno-unwind-tables -g
         "$<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions;-fno-rtti>")
 endmacro()
 
