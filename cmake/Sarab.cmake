@@ -124,6 +124,12 @@ function(sarab_add_unikernel name)
         string(SUBSTRING "${spec}" 0 ${eq} store)
         math(EXPR after "${eq} + 1")
         string(SUBSTRING "${spec}" ${after} -1 dir)
+        if(NOT IS_DIRECTORY "${dir}" AND NOT spec IN_LIST ARG_STORES)
+            # Bound by an earlier `sarab build --kv` of this application, and gone since: a
+            # build of another application in the same tree must not fail for it.
+            message(WARNING "${name}: store ${store} was bound to ${dir}, which is gone; built without it")
+            continue()
+        endif()
         set(store_dir_${store} "${dir}")
         list(APPEND stores ${store})
     endforeach()

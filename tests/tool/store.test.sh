@@ -39,4 +39,9 @@ set +e
 status=$?
 set -e
 [ "$status" -eq 2 ] || fail "a missing store directory gave status $status, not 2"
+# A directory bound by an earlier `build --kv` and gone since does not stop the build of
+# another application in the same tree; the build says so.
+rm -rf "$data"
+"$src/sarab" build "$src/examples/hello" >"$build_root/log" 2>&1 || fail "a build after the bound directory went failed: $(tail -5 "$build_root/log")"
+grep -q "store files was bound to" "$build_root/log" || fail "no word of the gone store directory: $(tail -5 "$build_root/log")"
 echo "store: all checks passed"
