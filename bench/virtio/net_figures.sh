@@ -11,44 +11,13 @@
 # is bounded; the namespace and QEMU go when the script ends.
 #
 #     RUNS=3 bench/virtio/net_figures.sh
-set -euo pipefail
-
-[ "$(id -u)" -eq 0 ] || { echo "needs root (a namespace and a tap device)"; exit 1; }
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+source "$(dirname "$0")/lib.sh"
 runs="${RUNS:-3}"
-ns="sarab-vfig-$$"
-tap="vfg$$"
-work="$(mktemp -d)"
-runner=""
-stop() {
-    if [ -f "$work/qemu.pid" ]; then
-        local pid
-        pid="$(cat "$work/qemu.pid")"
-        grep -qaF -- "$work/qemu.pid" "/proc/$pid/cmdline" 2>/dev/null && kill -TERM "$pid" 2>/dev/null || true
-        rm -f "$work/qemu.pid"
-    fi
-    [ -z "$runner" ] || wait "$runner" 2>/dev/null || true
-    runner=""
-}
-trap 'stop; ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add dev "$tap" mode tap
-ip -n "$ns" addr add 198.18.0.1/24 dev "$tap"
-ip -n "$ns" link set "$tap" up
-"$root/sarab" build -t virtio examples/echo >/dev/null
 
 for machine in microvm q35; do
-    ip netns exec "$ns" env SARAB_QEMU_PIDFILE="$work/qemu.pid" taskset -c 1 timeout 600 \
-        "$root/sarab" run -t virtio --machine "$machine" --net "tap:$tap" examples/echo -- --ipv4=198.18.0.2/24 \
-        >"$work/console" 2>&1 </dev/null &
-    runner=$!
-    for _ in $(seq 1 60); do
-        ip netns exec "$ns" ping -c 1 -W 1 198.18.0.2 >/dev/null 2>&1 && break
-    done
+    start_image "$machine" examples/echo
     qemu="$(cat "$work/qemu.pid")"
-    ip netns exec "$ns" taskset -c 0 python3 - "$machine" "$runs" "$qemu" <<'PY'
+    in_ns taskset -c 0 python3 - "$machine" "$runs" "$qemu" <<'PY'
 import os, socket, statistics, subprocess, sys, time
 
 machine, runs, qemu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -99,5 +68,5 @@ for name, count, window in (("udp-1", 5000, 1), ("udp-32", 20000, 32)):
         cpu.append(used / got * 1000)
     report(name, rates, "echoes/s", cpu)
 PY
-    stop
+    stop_image
 done
