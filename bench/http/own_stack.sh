@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # HTTP on Sarab's own TCP/IP (issue 6, "own stack on tap", reported apart from the socket
 # stack): examples/www (hosted, Release) on `--net=tap:IF` in a network namespace made for the
-# run, serving a 1 KiB file; wrk in the namespace. Server pinned to CPU 1, wrk to CPU 0:
-# `wrk -t1 -c50 -dSECONDS`, with keep-alive and with "Connection: close", RUNS runs each.
+# run, serving a 1 KiB and a 100 KiB file; wrk in the namespace. Server pinned to CPU 1, wrk
+# to CPU 0: `wrk -t1 -c50 -dSECONDS`, with keep-alive and with "Connection: close", RUNS runs
+# each.
 # Prints requests/s, requests per server CPU-second (utime+stime of the server from
 # /proc/PID/stat) and the server's resident memory after each run.
 #
@@ -37,6 +38,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$WORK/site"
 head -c 1024 /dev/zero | tr '\0' 'x' >"$WORK/site/1k.txt"
+head -c 102400 /dev/zero | tr '\0' 'y' >"$WORK/site/100k.txt"
 
 ip netns add "$NS"
 ip -n "$NS" link set lo up
@@ -58,20 +60,24 @@ done
 ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER/stat"; }
 HZ=$(getconf CLK_TCK)
 echo "# HTTP on Sarab's own stack over tap: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r)"
-echo "| connections | requests/s | requests per server CPU-s | server RSS after |"
-echo "|---|---|---|---|"
-for mode in keep-alive close; do
-    args=()
-    [ "$mode" = close ] && args=(-H "Connection: close")
-    for _ in $(seq 1 "$RUNS"); do
-        before=$(ticks)
-        out=$(ip netns exec "$NS" taskset -c 0 wrk -t1 -c50 -d"${SECONDS_PER_RUN}s" "${args[@]}" "$URL")
-        after=$(ticks)
-        grep -q "Non-2xx\|Socket errors" <<<"$out" && echo "# wrk saw errors: $(grep -E 'Non-2xx|Socket errors' <<<"$out")"
-        rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-        requests=$(awk '/requests in/ { print $1 }' <<<"$out")
-        rss=$(awk '/VmRSS/ { print $2 " " $3 }' "/proc/$SERVER/status")
-        per_cpu=$(python3 -c "print(round($requests / max(($after - $before) / $HZ, 1e-9)))")
-        echo "| $mode | $rps | $per_cpu | $rss |"
+echo "| file | connections | requests/s | requests per server CPU-s | server RSS after |"
+echo "|---|---|---|---|---|"
+for file in 1k.txt 100k.txt; do
+    for mode in keep-alive close; do
+        args=()
+        [ "$mode" = close ] && args=(-H "Connection: close")
+        for _ in $(seq 1 "$RUNS"); do
+            before=$(ticks)
+            out=$(ip netns exec "$NS" taskset -c 0 wrk -t1 -c50 -d"${SECONDS_PER_RUN}s" "${args[@]}" "http://198.18.0.2/$file")
+            after=$(ticks)
+            if grep -qE "Non-2xx|Socket errors" <<<"$out"; then
+                echo "# wrk saw errors: $(grep -E 'Non-2xx|Socket errors' <<<"$out")"
+            fi
+            rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+            requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+            rss=$(awk '/VmRSS/ { print $2 " " $3 }' "/proc/$SERVER/status")
+            per_cpu=$(python3 -c "print(round($requests / max(($after - $before) / $HZ, 1e-9)))")
+            echo "| $file | $mode | $rps | $per_cpu | $rss |"
+        done
     done
 done

@@ -7,8 +7,8 @@
 #
 #   dns   the zone and questions of bench/dns/run.sh (bench/dns/make_zone.py), compiled into
 #         the image (--kv zones=DIR); dnsperf -c 1 -q 100 for SECONDS, then -Q RATE
-#   www   a 1 KiB file compiled into the image (--kv htdocs=DIR); wrk -t1 -c50 for SECONDS,
-#         keep-alive and Connection: close
+#   www   a 1 KiB and a 100 KiB file compiled into the image (--kv htdocs=DIR); wrk -t1 -c50
+#         for SECONDS, keep-alive and Connection: close
 #
 #     bench/virtio/service_figures.sh [SECONDS (default 10)] [DNS_RATE (default 2000)]
 # Each run is bounded by its SECONDS; QEMU and the namespace go when the script ends.
@@ -43,16 +43,19 @@ stop_image
 # ---- HTTP ----
 mkdir -p "$work/site"
 head -c 1024 /dev/zero | tr '\0' 'x' >"$work/site/1k.txt"
+head -c 102400 /dev/zero | tr '\0' 'y' >"$work/site/100k.txt"
 start_image microvm examples/www --kv htdocs="$work/site"
-for mode in keep-alive close; do
-    header=()
-    [ "$mode" = close ] && header=(-H "Connection: close")
-    before=$(qemu_cpu)
-    out=$(in_ns taskset -c 0 wrk -t1 -c50 -d"${seconds}s" "${header[@]}" http://198.18.0.2/1k.txt)
-    after=$(qemu_cpu)
-    requests=$(awk '/requests in/ { print $1 }' <<<"$out")
-    errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
-    echo "www 1 KiB ($mode): $(awk '/Requests\/sec/ { printf "%.0f", $2 }' <<<"$out") requests/s," \
-        "latency $(awk '/Latency/ { print $2 }' <<<"$out"), QEMU CPU-s per 1000: $(per_1000 "$requests" "$before" "$after")${errors:+, $errors}"
+for file in 1k.txt 100k.txt; do
+    for mode in keep-alive close; do
+        header=()
+        [ "$mode" = close ] && header=(-H "Connection: close")
+        before=$(qemu_cpu)
+        out=$(in_ns taskset -c 0 wrk -t1 -c50 -d"${seconds}s" "${header[@]}" "http://198.18.0.2/$file")
+        after=$(qemu_cpu)
+        requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+        errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
+        echo "www $file ($mode): $(awk '/Requests\/sec/ { printf "%.0f", $2 }' <<<"$out") requests/s," \
+            "latency $(awk '/Latency/ { print $2 }' <<<"$out"), QEMU CPU-s per 1000: $(per_1000 "$requests" "$before" "$after")${errors:+, $errors}"
+    done
 done
 stop_image
