@@ -22,16 +22,28 @@ deadline="${SARAB_VIRTIO_TEST_TIMEOUT:-120}"
 work="$(mktemp -d)"
 failures=0
 
-cleanup() {
-    local pidfile pid
+runner="" # a `sarab run` left in the background by the test, if any
+
+# stop_qemu [SIGNAL]: every QEMU this test started, by the pid in its pid file (only if its
+# command line names that file), then the `sarab run` around it.
+stop_qemu() {
+    local signal="${1:-TERM}" pidfile pid
     for pidfile in "$work"/*.pid; do
         [ -f "$pidfile" ] || continue
         pid="$(cat "$pidfile" 2>/dev/null || true)"
-        # Only a QEMU this test started (its command line names this pid file), by its pid.
         if [ -n "$pid" ] && grep -qaF -- "$pidfile" "/proc/$pid/cmdline" 2>/dev/null; then
-            kill -KILL "$pid" 2>/dev/null || true
+            kill "-$signal" "$pid" 2>/dev/null || true
         fi
+        rm -f "$pidfile"
     done
+    if [ -n "$runner" ]; then
+        wait "$runner" 2>/dev/null || true
+        runner=""
+    fi
+}
+
+cleanup() {
+    stop_qemu KILL
     rm -rf "$work"
 }
 trap cleanup EXIT

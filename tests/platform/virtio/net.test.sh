@@ -25,31 +25,12 @@ fi
 ns="sarab-vnet-$$-$RANDOM"
 tap_a="vna$$"
 tap_b="vnb$$"
-runner="" # the `sarab run` in the background
 net_cleanup() {
     stop_qemu
     ip netns del "$ns" 2>/dev/null || true
     cleanup
 }
 trap net_cleanup EXIT
-
-# The QEMU of the current run, by the pid in its pid file (only if its command line names
-# that file), then the `sarab run` around it.
-stop_qemu() {
-    local pidfile pid
-    for pidfile in "$work"/*.pid; do
-        [ -f "$pidfile" ] || continue
-        pid="$(cat "$pidfile" 2>/dev/null || true)"
-        if [ -n "$pid" ] && grep -qaF -- "$pidfile" "/proc/$pid/cmdline" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-        fi
-        rm -f "$pidfile"
-    done
-    if [ -n "$runner" ]; then
-        wait "$runner" 2>/dev/null || true
-        runner=""
-    fi
-}
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up

@@ -9,21 +9,7 @@ source "$(dirname "$0")/../../platform/virtio/lib.sh"
 source "$source_dir/tests/lib/ports.sh"
 command -v curl >/dev/null || { echo "FAIL: curl is missing (Debian package curl)"; exit 1; }
 
-runner=""
-stop_www() {
-    local pidfile="$work/www.pid" pid
-    if [ -f "$pidfile" ]; then
-        pid="$(cat "$pidfile" 2>/dev/null || true)"
-        # Only the QEMU this test started: its command line names this pid file.
-        if [ -n "$pid" ] && grep -qaF -- "$pidfile" "/proc/$pid/cmdline" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-        fi
-        rm -f "$pidfile"
-    fi
-    [ -z "$runner" ] || wait "$runner" 2>/dev/null || true
-    runner=""
-}
-trap 'stop_www; cleanup' EXIT
+trap 'stop_qemu; cleanup' EXIT
 die() {
     echo "FAIL: $*"
     echo "--- console:"; cat "$work/www.out" 2>/dev/null || true
