@@ -74,6 +74,22 @@ fail() {
     failures=$((failures + 1))
 }
 
+# For tests that keep an image running: lock_virtio_tests takes the lock that serialises the
+# virtio tests (TCG guests keep a core busy) for the rest of the script; die_showing NAME
+# MESSAGE ends the test, showing the console and sarab's messages of the run NAME.
+lock_virtio_tests() {
+    exec 9>"$build_root/.virtio-test.lock"
+    flock 9
+}
+die_showing() {
+    local name="$1"
+    shift
+    echo "FAIL: $*"
+    echo "--- console:"; cat "$work/$name.out" 2>/dev/null || true
+    echo "--- messages:"; tail -20 "$work/$name.err" 2>/dev/null || true
+    exit 1
+}
+
 # expect_status NAME WANT
 expect_status() {
     if [ "$STATUS" != "$2" ]; then

@@ -42,8 +42,7 @@ done
 ip -n "$ns" addr add 198.18.0.1/24 dev "$tap_a"
 
 # Runs are serialised with the other virtio tests (TCG guests keep a core busy).
-exec 9>"$build_root/.virtio-test.lock"
-flock 9
+lock_virtio_tests
 
 # start NAME APP [sarab run options...] [-- BOOT_ARGS...]: boots APP in the namespace, in
 # the background; its console in $work/NAME.out.

@@ -9,16 +9,9 @@ source "$(dirname "$0")/../../platform/virtio/lib.sh"
 source "$source_dir/tests/lib/ports.sh"
 command -v dig >/dev/null || { echo "FAIL: dig is missing (Debian package bind9-dnsutils)"; exit 1; }
 trap 'stop_qemu; cleanup' EXIT
-die() {
-    echo "FAIL: $*"
-    echo "--- console:"; cat "$work/dns.out" 2>/dev/null || true
-    echo "--- messages:"; tail -20 "$work/dns.err" 2>/dev/null || true
-    exit 1
-}
+die() { die_showing dns "$@"; }
 
-# TCG guests keep a core busy: one virtio test at a time.
-exec 9>"$build_root/.virtio-test.lock"
-flock 9
+lock_virtio_tests
 zones="$source_dir/tests/services/dns/zones"
 "$source_dir/sarab" build -t virtio --kv zones="$zones" "$source_dir/examples/dns" >/dev/null 2>"$work/dns.build" \
     || die "build: $(tail -5 "$work/dns.build")"

@@ -10,16 +10,9 @@ source "$source_dir/tests/lib/ports.sh"
 command -v curl >/dev/null || { echo "FAIL: curl is missing (Debian package curl)"; exit 1; }
 
 trap 'stop_qemu; cleanup' EXIT
-die() {
-    echo "FAIL: $*"
-    echo "--- console:"; cat "$work/www.out" 2>/dev/null || true
-    echo "--- messages:"; tail -20 "$work/www.err" 2>/dev/null || true
-    exit 1
-}
+die() { die_showing www "$@"; }
 
-# TCG guests keep a core busy: one virtio test at a time.
-exec 9>"$build_root/.virtio-test.lock"
-flock 9
+lock_virtio_tests
 "$source_dir/sarab" build -t virtio "$source_dir/examples/www" >/dev/null 2>"$work/www.build" || die "build: $(tail -5 "$work/www.build")"
 
 port="$(free_port)"
