@@ -7,10 +7,8 @@
 # Prints requests/s, requests per server CPU-second (utime+stime of the server from
 # /proc/PID/stat) and the server's resident memory after each run.
 #
-# The namespace sets net.ipv4.tcp_tw_reuse=1: with "Connection: close" both ends often close
-# at once, so the client (Linux) keeps every port in TIME-WAIT too; past ~14,000 of them
-# its connect() spends 1.5 ms looking for a free port, and that, not the server, would be
-# measured. Linux allows that reuse only on loopback by default (tcp_tw_reuse=2).
+# The namespace lets Linux reuse client ports in TIME-WAIT (bench/lib/tap_namespace.sh says
+# why): with "Connection: close" both ends often close at once.
 #
 #   bench/http/own_stack.sh [SECONDS (default 5)] [RUNS (default 3)]     (needs root)
 set -euo pipefail
@@ -40,12 +38,8 @@ mkdir -p "$WORK/site"
 head -c 1024 /dev/zero | tr '\0' 'x' >"$WORK/site/1k.txt"
 head -c 102400 /dev/zero | tr '\0' 'y' >"$WORK/site/100k.txt"
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev "$TAP" mode tap
-ip -n "$NS" addr add 198.18.0.1/24 dev "$TAP"
-ip -n "$NS" link set "$TAP" up
-ip netns exec "$NS" sysctl -q net.ipv4.tcp_tw_reuse=1
+source "$ROOT/bench/lib/tap_namespace.sh"
+make_tap_namespace "$NS" "$TAP"
 
 nsenter --net="/run/netns/$NS" taskset -c 1 "$WWW" --dev=htdocs=dir:"$WORK/site" --net=tap:"$TAP" \
     --ipv4=198.18.0.2/24 --port=80 --log=warn >"$WORK/www.log" 2>&1 &

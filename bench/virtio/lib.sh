@@ -28,14 +28,8 @@ stop_image() {
 }
 trap 'stop_image; ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add dev "$tap" mode tap
-ip -n "$ns" addr add 198.18.0.1/24 dev "$tap"
-ip -n "$ns" link set "$tap" up
-# Clients that close many connections keep their ports in TIME-WAIT; let Linux reuse them, as
-# load generators do (bench/http/own_stack.sh says why).
-ip netns exec "$ns" sysctl -q net.ipv4.tcp_tw_reuse=1
+source "$root/bench/lib/tap_namespace.sh"
+make_tap_namespace "$ns" "$tap"
 
 in_ns() { ip netns exec "$ns" "$@"; }
 

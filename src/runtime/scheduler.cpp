@@ -357,6 +357,7 @@ void Scheduler::run_once()
 
     ++m_stats.yields;
     platform::HandleSet ready = platform::yield(deadline_ns, interest);
+    // One clock reading after the wait serves both the poll pacing and the timers.
     m_turns_since_yield = 0;
     m_last_yield_ns = platform::monotonic_ns();
     ready.for_each([&](platform::Handle h) {
@@ -365,7 +366,7 @@ void Scheduler::run_once()
         m_interest.remove(h);
     });
     if (!m_timers.empty())
-        fire_timers(MonotonicClock::now());
+        fire_timers(Instant(Duration(i64(m_last_yield_ns))));
 }
 
 void Scheduler::moderate_devices(Duration quiet)
