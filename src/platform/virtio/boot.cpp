@@ -1,12 +1,12 @@
 // The virtio platform's start-up and its seam functions that are not about time or memory.
 //
 // sarab_virtio_start (called by entry.S in long mode, on the main stack) brings the machine up
-// in a fixed order: the PIT starts counting (the TSC's calibration runs across the steps up to
-// the clocks'); serial console; GDT, TSS and IDT, so that any fault from here on is
-// reported; the PVH start info (command line, memory map); W^X page tables; the heap; clocks
-// and the timer; static constructors; virtio devices found (transport.cpp) and block devices
-// set up (block.cpp; net devices are set up when acquired, net.cpp); sealing. Then it runs
-// start_image() and exits with its status. The boot arguments are the kernel command line
+// in a fixed order: the PIT starts counting (the TSC's calibration runs from here to the first
+// clock reading, time.cpp); serial console; GDT, TSS and IDT, so that any fault from here on is
+// reported; the PVH start info (command line, memory map); W^X page tables; the heap; the
+// interrupt controllers and the timer; static constructors; virtio devices found
+// (transport.cpp) and block devices set up (block.cpp; net devices are set up when acquired,
+// net.cpp); sealing. Then it runs start_image() and exits with its status. The boot arguments are the kernel command line
 // split at spaces, less the words that are Linux's (command_line.hpp): `virtio_mmio.device=`
 // words are kept for discover_devices, the others are dropped.
 #include "command_line.hpp"
@@ -16,8 +16,6 @@
 #include <sarab/base/log.hpp>
 #include <sarab/platform/platform.hpp>
 #include <sarab/runtime/app.hpp>
-
-#include <cstring>
 
 namespace sarab::platform {
 
@@ -57,20 +55,21 @@ void split_command_line(const StartInfo& info)
         return;
     const char* text = reinterpret_cast<const char*>(info.cmdline_paddr);
     usize n = 0;
-    while (n + 1 < max_command_line && text[n])
-        ++n;
-    std::memcpy(g_command_line, text, n);
+    for (; n + 1 < max_command_line && text[n]; ++n)
+        g_command_line[n] = text[n];
     g_command_line[n] = 0;
-    std::string_view rest(g_command_line, n);
+    // Plain loops over the bytes: under TCG, code that runs once costs by the branch, and
+    // string_view's find and substr are calls (with their own checks) at -Os.
     bool after_separator = false;
-    while (!rest.empty() && g_word_count < max_words) {
-        usize start = rest.find_first_not_of(' ');
-        if (start == std::string_view::npos)
-            break;
-        rest.remove_prefix(start);
-        usize end = rest.find(' ');
-        std::string_view word = rest.substr(0, end);
-        rest = end == std::string_view::npos ? std::string_view {} : rest.substr(end);
+    for (usize i = 0; i < n && g_word_count < max_words;) {
+        if (g_command_line[i] == ' ') {
+            ++i;
+            continue;
+        }
+        usize start = i;
+        while (i < n && g_command_line[i] != ' ')
+            ++i;
+        std::string_view word(g_command_line + start, i - start);
         switch (after_separator ? WordKind::application : classify_word(word)) {
         case WordKind::application:
             g_words[g_word_count++] = word;
@@ -258,7 +257,7 @@ extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
     log_command_line_facts();
     log_devices();
     auto us = [](u64 tsc) { return ns_of_tsc(tsc) / 1000; };
-    log::debug(platform_log, "start-up, us after entry: in C++ {}, start info read {}, page tables {}, heap {}, clocks {}, devices {}, sealed {}; first console output {}",
+    log::debug(platform_log, "start-up, us after entry: in C++ {}, start info read {}, page tables {}, heap {}, timer {}, devices {}, sealed {}; first console output {}",
         us(steps[0]), us(steps[1]), us(steps[2]), us(steps[3]), us(steps[4]), us(steps[5]), us(steps[6]), g_first_output_tsc ? us(g_first_output_tsc) : 0);
     log::debug(platform_log, "heap: {} KiB free; device interrupts: {}", heap_bytes_free() / 1024, u32(sarab_device_interrupts));
     sarab::platform::exit(status);

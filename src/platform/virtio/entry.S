@@ -242,7 +242,9 @@ boot_pml4: .skip 4096
 boot_pdpt: .skip 4096
 boot_pd: .skip 4096
 
-/* Stacks, each above a guard page that memory.cpp leaves unmapped. */
+/* Stacks, each above a guard page that memory.cpp leaves unmapped. They need no zeroing: not
+   in bss, which the entry clears. */
+    .section .noinit.stacks, "aw", @nobits
     .balign 4096
     .globl sarab_stacks_start, sarab_stack_main_guard, sarab_stack_main_top
     .globl sarab_ist_guards, sarab_stacks_end

@@ -59,9 +59,14 @@ void* take_pages(u64 count)
         if (run->pages == count) {
             *link = run->next;
         } else {
-            // Keep the front of the run on the list, hand out its end.
-            run->pages -= count;
-            run = reinterpret_cast<FreeRun*>(u64(run) + run->pages * page);
+            // Hand out the front of the run and keep its end on the list: the heap fills from
+            // the bottom, next to the image. A VMM backs guest RAM only when it is first
+            // touched (QEMU in 2 MiB pages, each some 0.2 ms under TCG), and the bottom is
+            // what the loader has touched already.
+            auto* rest = reinterpret_cast<FreeRun*>(u64(run) + count * page);
+            rest->pages = run->pages - count;
+            rest->next = run->next;
+            *link = rest;
         }
         g_free_pages -= count;
         g_descriptors[page_index(run)] = u32(count);

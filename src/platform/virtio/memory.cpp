@@ -13,14 +13,17 @@
 //   LAPIC, IOAPIC, virtio-mmio    read + write, no execute, uncached
 //   PCI BARs of devices in use    read + write, no execute, uncached (map_device, before sealing)
 //
-// The tables themselves come from a pool in bss. memory_seal checks that no mapping is both
-// writable and executable, then maps the pool and the descriptor tables read-only. CR0.WP (set
-// by entry.S) makes the CPU honour read-only pages in ring 0 too, so after sealing no code can
-// change a mapping or the IDT, and no later call may map anything (map functions VERIFY).
+// The tables themselves come from a pool after bss (each cleared when taken). memory_seal
+// checks that no mapping is both writable and executable, then maps the pool and the
+// descriptor tables read-only. CR0.WP (set by entry.S) makes the CPU honour read-only pages in
+// ring 0 too, so after sealing no code can change a mapping or the IDT, and no later call may
+// map anything (map functions VERIFY).
 #include "virtio.hpp"
 
 #include <sarab/base/log.hpp>
 #include <sarab/base/verify.hpp>
+
+#include <cstring>
 
 namespace sarab::platform::virtio {
 
@@ -34,7 +37,8 @@ constexpr u64 page = SARAB_PAGE_SIZE;
 constexpr u64 large_page = 2 * 1024 * 1024;
 
 constexpr usize pool_tables = 32;
-alignas(SARAB_PAGE_SIZE) u64 g_pool[pool_tables][512];
+// Not in bss (image.ld): a table is cleared when it is taken, so the entry need not clear 128 KiB.
+[[gnu::section(".noinit.page_tables")]] alignas(SARAB_PAGE_SIZE) u64 g_pool[pool_tables][512];
 usize g_pool_used = 0;
 u64* g_pml4 = nullptr;
 u64 g_no_execute = 0; // bit 63 when the CPU has NX (entry.S then set EFER.NXE)
@@ -45,12 +49,22 @@ usize g_free_count = 0;
 u64 align_down(u64 v, u64 a) { return v & ~(a - 1); }
 u64 align_up(u64 v, u64 a) { return (v + a - 1) & ~(a - 1); }
 
+// A cleared table from the pool, or null when the pool is used up.
+u64* take_table()
+{
+    if (g_pool_used == pool_tables)
+        return nullptr;
+    u64* fresh = g_pool[g_pool_used++];
+    std::memset(fresh, 0, sizeof g_pool[0]);
+    return fresh;
+}
+
 u64* next_level(u64* table, usize index)
 {
     if (!(table[index] & present)) {
-        if (g_pool_used == pool_tables)
+        u64* fresh = take_table();
+        if (!fresh)
             return nullptr;
-        u64* fresh = g_pool[g_pool_used++];
         // Intermediate entries allow everything; the leaf decides.
         table[index] = u64(fresh) | present | writable;
     }
@@ -122,7 +136,7 @@ std::span<const Region> memory_init(std::span<const Region> ram)
 {
     if (cpuid(0x80000000).eax >= 0x80000001 && (cpuid(0x80000001).edx & (1u << 20)))
         g_no_execute = u64(1) << 63;
-    g_pml4 = g_pool[g_pool_used++];
+    g_pml4 = take_table();
     u64 nx = g_no_execute;
 
     map_or_die(page, 0x100000, present | nx);

@@ -1,15 +1,18 @@
 // Clocks and sleeping: the TSC, kvmclock, the CMOS clock, the local APIC timer, and yield().
 //
-// The monotonic clock is the TSC scaled to nanoseconds. Its rate comes from, in this order:
-// kvmclock (when CPUID's hypervisor leaves say KVM with KVM_FEATURE_CLOCKSOURCE2: the rate the
-// pvclock scale stands for, pvclock.hpp); CPUID leaf 0x15 when the CPU states it (crystal
-// clock times the TSC/crystal ratio); the 8254 PIT's channel 0 (a 1.193182 MHz counter every
-// PC-compatible VMM emulates), counted from the very start of the image (clock_start) to
-// time_init, so that the boot's own work is the calibration window and at most the rest of
-// pit_window is waited for; CPUID leaf 0x16's nominal frequency; a guess. The wall clock is
-// kvmclock's when it is there, else the CMOS RTC, read once at start-up (to the second);
-// either is then advanced by the monotonic clock. (The CMOS clock is read when the wall clock
-// is first asked for, not at start-up: it costs some 40 exits to the VMM.)
+// The monotonic clock is the TSC scaled to nanoseconds, counted from the image's entry. Its
+// rate is settled the first time a clock is read (need_tsc_rate), not at start-up: an image's
+// first console line needs no clock, and a later reading makes the PIT's window longer. It
+// comes from, in this order: kvmclock (when CPUID's hypervisor leaves say KVM with
+// KVM_FEATURE_CLOCKSOURCE2: the rate the pvclock scale stands for, pvclock.hpp); CPUID leaf
+// 0x15 when the CPU states it (crystal clock times the TSC/crystal ratio); the 8254 PIT's
+// channel 0 (a 1.193182 MHz counter every PC-compatible VMM emulates), counted from the very
+// start of the image (clock_start) to that first reading, so that the image's own work is the
+// calibration window and at most the rest of pit_window is waited for; CPUID leaf 0x16's
+// nominal frequency; a guess. The wall clock is kvmclock's when it is there (read with the
+// rate), else the CMOS RTC, read once (to the second); either is then advanced by the
+// monotonic clock. (The CMOS clock is read when the wall clock is first asked for: it costs
+// some 40 exits to the VMM.)
 //
 // yield() arms the local APIC timer for the deadline (in TSC-deadline mode when CPUID says the
 // CPU has it, else one-shot, at a rate measured against the TSC from time_init to the first
@@ -36,6 +39,9 @@ namespace sarab::platform {
 
 namespace virtio {
 
+// Settles the TSC's rate the first time a clock is read (the rest of this file).
+void need_tsc_rate();
+
 namespace {
 
 constexpr u64 pit_hz = 1'193'182;
@@ -47,8 +53,8 @@ constexpr u32 lvt_masked = 1u << 16;
 constexpr u32 lvt_tsc_deadline = 2u << 17;
 
 // The PIT calibration's window: at least this many PIT ticks (about 500 us) from clock_start
-// to time_init. Sampling error is about 1-2 us at each end (an I/O exit and two TSC reads);
-// the boot's own work before time_init makes the window longer for free.
+// to the first clock reading. Sampling error is about 1-2 us at each end (an I/O exit and two
+// TSC reads); the image's own work before that reading makes the window longer for free.
 constexpr u16 pit_window = u16(pit_hz / 2000);
 // The LAPIC timer's rate is measured over at least this long (TSC time), ending when the
 // timer is first armed.
@@ -65,6 +71,7 @@ bool g_wall_known = false;
 const char* g_tsc_source = "";
 const char* g_wall_source = "not asked for";
 u64 g_pit_window_us = 0; // for --log=virtio:debug
+u64 g_rate_known_us = 0;  // when the rate was settled, for --log=virtio:debug
 
 u32 lapic_read(u32 reg) { return mmio_read32(SARAB_LAPIC_BASE + reg); }
 void lapic_write(u32 reg, u32 value) { mmio_write32(SARAB_LAPIC_BASE + reg, value); }
@@ -80,21 +87,28 @@ u16 pit_read()
 // One reading of a counter, with the TSC at the middle of the read (I/O is slow in a VM): of
 // three reads, the one that took least time, whose middle is the surest. The first read is
 // not among them: under TCG it runs the code for the first time, which is translated first.
+// `unchanged`, when given, says whether all four readings were the same.
 template<class Read>
-auto sample(Read read, u64& tsc)
+auto sample(Read read, u64& tsc, bool* unchanged = nullptr)
 {
-    decltype(read()) best {};
+    decltype(read()) best {}, first {};
     u64 narrowest = ~u64(0);
+    bool same = true;
     for (int pass = 0; pass < 4; ++pass) {
         u64 before = rdtsc();
         auto value = read();
         u64 width = rdtsc() - before;
+        if (pass == 0)
+            first = value;
+        same = same && value == first;
         if (pass > 0 && width < narrowest) {
             narrowest = width;
             best = value;
             tsc = before + width / 2;
         }
     }
+    if (unchanged)
+        *unchanged = same;
     return best;
 }
 
@@ -107,16 +121,16 @@ struct PitStart {
 PitStart g_pit_start;
 
 // Starts PIT channel 0 counting down from 65536 (it wraps every 55 ms) and notes where it is;
-// `present` stays false without a PIT.
+// `present` stays false without a PIT (every read says 0xffff) or with one that does not count
+// (four reads, each three port accesses, span more than a tick of 0.84 us).
 void pit_start(PitStart& start)
 {
     outb(0x43, 0x34); // channel 0, low then high byte, mode 2, binary
     outb(0x40, 0);
     outb(0x40, 0);
-    if (pit_read() == 0xffff && pit_read() == 0xffff && pit_read() == 0xffff)
-        return; // nothing there (a counter reads 0xffff once in a while, not three times running)
-    start.count = sample(pit_read, start.tsc);
-    start.present = true;
+    bool unchanged = true;
+    start.count = sample(pit_read, start.tsc, &unchanged);
+    start.present = !unchanged;
 }
 
 // The TSC's rate from the PIT ticks since `start`, waiting until the window is at least
@@ -204,8 +218,16 @@ u64 read_rtc()
     return (u64(days) * 86400 + hour * 3600 + minute * 60 + second) * 1'000'000'000u;
 }
 
-u64 ns_since_origin(u64 tsc) { return u64((unsigned __int128)(tsc - g_tsc_origin) * g_ns_per_tick_32 >> 32); }
-u64 tsc_at(u64 ns) { return g_tsc_origin + u64((unsigned __int128)ns * g_ticks_per_ns_32 >> 32); }
+u64 ns_since_origin(u64 tsc)
+{
+    need_tsc_rate();
+    return u64((unsigned __int128)(tsc - g_tsc_origin) * g_ns_per_tick_32 >> 32);
+}
+u64 tsc_at(u64 ns)
+{
+    need_tsc_rate();
+    return g_tsc_origin + u64((unsigned __int128)ns * g_ticks_per_ns_32 >> 32);
+}
 
 void mask_legacy_pics()
 {
@@ -225,7 +247,8 @@ void mask_legacy_pics()
 // ---- kvmclock ----------------------------------------------------------------------------
 
 // Where the hypervisor writes (identity-mapped: the address is the physical one). Written
-// once, at time_init; the system-time structure is switched off again after it was read.
+// once, when the rate is settled; the system-time structure is switched off again after it
+// was read.
 alignas(32) volatile PvclockTimeInfo g_pvclock_time;
 alignas(16) volatile PvclockWallClock g_pvclock_wall;
 
@@ -278,6 +301,7 @@ void lapic_measure_start()
 // (4.3 s at 1 GHz) is measured afresh.
 void lapic_measure_end()
 {
+    need_tsc_rate();
     for (int attempt = 0; attempt < 2; ++attempt) {
         u64 wanted = g_lapic_start_tsc + u64((unsigned __int128)lapic_window_ns * g_ticks_per_ns_32 >> 32);
         while (rdtsc() < wanted)
@@ -314,8 +338,18 @@ void time_init()
     lapic_write(lapic_divide, 0xb); // divide by 1
     lapic_write(lapic_lvt_timer, lvt_masked | SARAB_VECTOR_TIMER);
 
-    u32 max_leaf = cpuid(0).eax;
     g_tsc_deadline = cpuid(1).ecx & (1u << 24);
+    if (g_tsc_deadline)
+        lapic_write(lapic_lvt_timer, lvt_tsc_deadline | SARAB_VECTOR_TIMER);
+    else
+        lapic_measure_start(); // finished when the timer is first armed
+}
+
+void need_tsc_rate()
+{
+    if (g_ns_per_tick_32) [[likely]]
+        return;
+    u32 max_leaf = cpuid(0).eax;
     u64 kvm_wall = 0, kvm_wall_tsc = 0;
     bool kvmclock = kvmclock_offered() && read_kvmclock(g_tsc_hz, kvm_wall, kvm_wall_tsc);
     if (kvmclock)
@@ -343,26 +377,25 @@ void time_init()
         g_tsc_hz = 1'000'000'000;
         g_tsc_source = "a guess (no kvmclock, PIT or CPUID frequency)";
     }
-    g_ns_per_tick_32 = u64(((unsigned __int128)1'000'000'000 << 32) / g_tsc_hz);
     g_ticks_per_ns_32 = u64(((unsigned __int128)g_tsc_hz << 32) / 1'000'000'000);
     g_tsc_origin = sarab_entry_tsc ? sarab_entry_tsc : rdtsc();
+    g_ns_per_tick_32 = u64(((unsigned __int128)1'000'000'000 << 32) / g_tsc_hz); // last: the rate is known
+    g_rate_known_us = ns_since_origin(rdtsc()) / 1000;
     if (kvmclock) {
         g_wall_source = "kvmclock";
         u64 since = ns_since_origin(kvm_wall_tsc);
         g_wall_at_origin = kvm_wall > since ? kvm_wall - since : 0;
         g_wall_known = true;
     } // else the CMOS clock is read when the wall clock is first asked for (wall_ns)
-    if (g_tsc_deadline)
-        lapic_write(lapic_lvt_timer, lvt_tsc_deadline | SARAB_VECTOR_TIMER);
-    else
-        lapic_measure_start(); // finished when the timer is first armed
 }
 
 void log_time_facts()
 {
+    need_tsc_rate();
     InlineFormatBuffer<48> window, lapic;
     if (g_pit_window_us)
         format_to(window, ", over {} us", g_pit_window_us);
+    format_to(window, ", settled {} us after entry", g_rate_known_us);
     if (g_tsc_deadline)
         format_to(lapic, "TSC deadline");
     else if (g_lapic_hz)

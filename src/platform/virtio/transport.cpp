@@ -358,8 +358,10 @@ usize g_device_count = 0;
 
 bool interesting(u32 type) { return type == device_type_net || type == device_type_block; }
 
-// The device at `base` (registers mapped), or false when there is none of interest.
-bool probe_mmio(u64 base, u32 gsi, FoundDevice& out)
+// The device at `base` (registers mapped), or false when there is none of interest. `gsi`
+// gives its line, asked for only when there is a device (microvm's may map a page).
+template<class Gsi>
+bool probe_mmio(u64 base, Gsi gsi, FoundDevice& out)
 {
     // The type first: an empty transport says 0, and each read is an exit to the VMM.
     u32 type = read32(base + reg_device_id);
@@ -370,7 +372,7 @@ bool probe_mmio(u64 base, u32 gsi, FoundDevice& out)
         return false;
     }
     out.type = type;
-    out.transport = Transport::mmio(base, gsi);
+    out.transport = Transport::mmio(base, gsi());
     return true;
 }
 
@@ -389,7 +391,7 @@ void discover_devices()
         bool seen = false;
         for (usize i = 0; i < found; ++i)
             seen = seen || g_device_bases[i] == d.base;
-        if (seen || !map_device(d.base, d.size < 0x200 ? 0x200 : d.size) || !probe_mmio(d.base, d.irq, out[found]))
+        if (seen || !map_device(d.base, d.size < 0x200 ? 0x200 : d.size) || !probe_mmio(d.base, [&] { return d.irq; }, out[found]))
             continue;
         g_device_bases[found] = d.base;
         FormatBuffer where(std::span<char>(out[found].where, sizeof out[found].where - 1)); // NUL-terminated
@@ -404,13 +406,17 @@ void discover_devices()
         bool seen = false;
         for (usize i = 0; i < found; ++i)
             seen = seen || g_device_bases[i] == base;
-        if (seen || !probe_mmio(base, microvm_gsi(slot), out[found]))
+        if (seen || !probe_mmio(base, [slot] { return microvm_gsi(slot); }, out[found]))
             continue;
         g_device_bases[found] = base;
         FormatBuffer where(std::span<char>(out[found].where, sizeof out[found].where - 1));
         format_to(where, "virtio-mmio slot {}", slot);
         ++found;
     }
+    // route_gsi asks for the second I/O APIC when a device is set up, after sealing, when its
+    // page can no longer be mapped: look for it now if there is a device.
+    if (found)
+        has_second_ioapic();
     // No host bridge at 00:00.0 (microvm without PCIe): no PCI bus to scan.
     bool pci = u16(pci_read(0, 0, 0)) != 0xffff;
     for (u32 device = 0; pci && device < 32 && found < out.size(); ++device) {

@@ -108,7 +108,7 @@ void serial_write(std::string_view text);
 void cpu_init();                                  // GDT, TSS with IST stacks, IDT
 std::span<const Region> memory_init(std::span<const Region> ram); // page tables; returns free RAM
 void heap_init(std::span<const Region> free_ram);
-void time_init();                                 // TSC rate (kvmclock, CPUID, PIT), LAPIC timer
+void time_init();                                 // PICs masked, LAPIC timer (the TSC's rate: first read)
 void discover_devices();                          // every virtio device found, mapped, routed
 void block_init();                                // virtio-blk devices set up and named
 // Maps device registers (uncached, no execute); only before sealing. False when it cannot.
