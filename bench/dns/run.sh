@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # DNS benchmark (issue 5): dnsperf against examples/dns, NSD and Knot serving the same
-# ~400-record zone on loopback. Each server is pinned to CPU 1 and dnsperf to CPU 0. For each
+# ~400-record zone on loopback. Every thread of each server is pinned to CPU 1 (again once it
+# is up: see bench/dns/server_tree.py) and dnsperf to CPU 0. For each
 # server: 3 runs at saturation (queries/s, queries per server CPU-second from utime+stime of
 # all its processes in /proc/PID/stat, average latency), then one run at a fixed rate for
 # latency. Prints a Markdown table with the median and the spread (min-max) of the 3 runs.
@@ -60,31 +61,8 @@ wait_ready() {
     return 1
 }
 
-# CPU time in clock ticks of a process and all its descendants (NSD forks its main and
-# server processes below the one started).
-cpu_ticks() {
-    python3 - "$1" <<'PY'
-import os, sys
-root = int(sys.argv[1])
-stats = {}
-for entry in os.listdir("/proc"):
-    if entry.isdigit():
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After the command name: state, ppid, ... utime and stime are fields 14 and 15.
-        stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-total, todo = 0, [root]
-while todo:
-    pid = todo.pop()
-    if pid in stats:
-        total += stats[pid][1]
-    todo += [p for p, (ppid, _) in stats.items() if ppid == pid]
-print(total)
-PY
-}
+# CPU time in clock ticks of the server's processes and threads (bench/dns/server_tree.py).
+cpu_ticks() { python3 "$ROOT/bench/dns/server_tree.py" ticks "$1"; }
 
 start() {
     case "$1" in
@@ -142,6 +120,9 @@ CONF
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     wait_ready "$SERVER_PID"
+    # taskset above pins the threads there at start; servers may move their own later (Knot
+    # binds its UDP workers to CPUs of its choice), so every thread is bound again here.
+    echo "# $1: $(python3 "$ROOT/bench/dns/server_tree.py" pin "$SERVER_PID" 1) threads pinned to CPU 1" >&2
 }
 
 stop() {
@@ -172,8 +153,9 @@ taskset -c 1 "$ANSWER_BENCH" "$ZONE" "$WORK/queries.txt" | sed 's/^/#   /'
 echo
 echo "| server | queries/s (median, min-max) | queries per server CPU-second (median, min-max) | avg latency at saturation | avg latency at ${RATE} q/s | lost |"
 echo "|---|---|---|---|---|---|"
-SERVERS=(sarab nsd knot)
-if [ "$(id -u)" = 0 ] && command -v ip >/dev/null; then
+# BENCH_SERVERS="sarab knot" runs only those (for A/B runs while changing the server).
+read -r -a SERVERS <<< "${BENCH_SERVERS:-sarab nsd knot}"
+if [ -z "${BENCH_SERVERS:-}" ] && [ "$(id -u)" = 0 ] && command -v ip >/dev/null; then
     NS="sarab-dnsbench-$$"
     TAP="sdb$$"
     ip netns add "$NS"
