@@ -188,7 +188,7 @@ function(sarab_add_virtio_image name)
     sarab_link_services(${name})
     target_link_libraries(${name} PRIVATE sarab_storage sarab_net sarab_runtime)
     sarab_library_flags(${name})
-    target_link_options(${name} PRIVATE -nostdlib -static -no-pie
+    target_link_options(${name} PRIVATE -nostdlib -static $<$<CXX_COMPILER_ID:GNU>:-no-pie>
         "-Wl,-T,${linker_script}" -Wl,--gc-sections -Wl,-z,max-page-size=4096 -Wl,-n
         -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--no-warn-rwx-segments)
     # Then libstdc++'s own archive, from which the linker takes only the members that define

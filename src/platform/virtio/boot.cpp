@@ -17,6 +17,11 @@
 #include <sarab/platform/platform.hpp>
 #include <sarab/runtime/app.hpp>
 
+// The constructors of static objects, listed by the linker (image.ld); run before the app.
+using SarabConstructor = void (*)();
+extern "C" const SarabConstructor __init_array_start[];
+extern "C" const SarabConstructor __init_array_end[];
+
 namespace sarab::platform {
 
 namespace virtio {
@@ -126,9 +131,7 @@ void collect_ram(const StartInfo& info)
 
 void run_constructors()
 {
-    using Constructor = void (*)();
-    extern const Constructor __init_array_start[] __asm__("__init_array_start");
-    extern const Constructor __init_array_end[] __asm__("__init_array_end");
+    using Constructor = SarabConstructor;
     // Two linker symbols are two objects to the compiler, which may then assume a pointer into
     // one never reaches the other: count through integers it cannot see through.
     u64 start = u64(__init_array_start), end = u64(__init_array_end);

@@ -71,6 +71,9 @@ int memcmp(const void* a, const void* b, std::size_t n)
     return 0;
 }
 
+// Zero when equal (POSIX's bcmp): clang turns memcmp(...) == 0 into a call to it.
+int bcmp(const void* a, const void* b, std::size_t n) { return memcmp(a, b, n); }
+
 void* memchr(const void* p, int c, std::size_t n)
 {
     auto* s = static_cast<const unsigned char*>(p);
@@ -122,7 +125,9 @@ char* strchr(const char* s, int c)
     sarab::platform::abort("stack smashing detected (a stack protector's canary was overwritten)");
 }
 
-[[noreturn]] void abort()
+// Declared noreturn by <cstdlib> already (in GCC's attribute syntax, which clang will not see
+// repeated as [[noreturn]] here).
+void abort()
 {
     sarab::platform::abort("abort() called");
 }
