@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DNS benchmark (issue 5): dnsperf against examples/dns, NSD and Knot serving the same
 # ~400-record zone on loopback. Every thread of each server is pinned to CPU 1 (again once it
-# is up: see bench/dns/server_tree.py) and dnsperf to CPU 0. For each
+# is up: see bench/lib/server_tree.py) and dnsperf to CPU 0. For each
 # server: 3 runs at saturation (queries/s, queries per server CPU-second from utime+stime of
 # all its processes in /proc/PID/stat, average latency), then one run at a fixed rate for
 # latency. Prints a Markdown table with the median and the spread (min-max) of the 3 runs.
@@ -61,8 +61,8 @@ wait_ready() {
     return 1
 }
 
-# CPU time in clock ticks of the server's processes and threads (bench/dns/server_tree.py).
-cpu_ticks() { python3 "$ROOT/bench/dns/server_tree.py" ticks "$1"; }
+# CPU time in clock ticks of the server's processes and threads (bench/lib/server_tree.py).
+cpu_ticks() { python3 "$ROOT/bench/lib/server_tree.py" ticks "$1"; }
 
 start() {
     case "$1" in
@@ -122,7 +122,7 @@ CONF
     wait_ready "$SERVER_PID"
     # taskset above pins the threads there at start; servers may move their own later (Knot
     # binds its UDP workers to CPUs of its choice), so every thread is bound again here.
-    echo "# $1: $(python3 "$ROOT/bench/dns/server_tree.py" pin "$SERVER_PID" 1) threads pinned to CPU 1" >&2
+    echo "# $1: $(python3 "$ROOT/bench/lib/server_tree.py" pin "$SERVER_PID" 1) threads pinned to CPU 1" >&2
 }
 
 stop() {

@@ -78,22 +78,18 @@ wait_for() {
     exit 1
 }
 
-# CPU seconds (utime + stime) used so far by a process and its children that are alive.
-cpu_of() {
-    local pid="$1" total=0 p
-    for p in "$pid" $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-        [ -r /proc/"$p"/stat ] || continue
-        # Fields after the command (which may hold spaces): utime is the 12th, stime the 13th.
-        total=$((total + $(sed 's/.*) //' /proc/"$p"/stat | awk '{ print $12 + $13 }')))
-    done
-    echo "$total"
-}
+# CPU time in clock ticks (utime + stime) of the server's processes and threads, and the
+# pinning of all its threads to CPU 1 once it answers (servers may move their own threads):
+# bench/lib/server_tree.py.
+cpu_of() { python3 "$src/bench/lib/server_tree.py" ticks "$1"; }
+pin_server() { python3 "$src/bench/lib/server_tree.py" pin "$server_pid" 1 >/dev/null; }
 
 start_www() {
     port="$(free_port)"
     taskset -c 1 "$www" --port="$port" "--dev=htdocs=dir:$tmp/files" --log=warn >"$tmp/www.log" 2>&1 &
     server_pid=$!
     wait_for "$port"
+    pin_server
 }
 
 # nginx as TESTING.md describes it (one worker, sendfile on, access log off); with an
@@ -132,6 +128,7 @@ EOF
     taskset -c 1 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx/logs/stdout.log" 2>&1 &
     server_pid=$!
     wait_for "$port"
+    pin_server
 }
 
 # One wrk run against the current server; prints "REQUESTS_PER_S REQUESTS CPU_TICKS".
