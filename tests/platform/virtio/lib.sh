@@ -69,6 +69,17 @@ boot() {
     return 0
 }
 
+# start_running NAME [sarab run options...] APP [-- BOOT_ARGS...]: the same as boot, for an
+# image that keeps running (a service): started in the background, sarab's pid in `runner`,
+# QEMU's in $work/NAME.pid for stop_qemu. The caller holds the lock (lock_virtio_tests).
+start_running() {
+    local name="$1"
+    shift
+    SARAB_QEMU_PIDFILE="$work/$name.pid" timeout -k 10 "$deadline" \
+        "$source_dir/sarab" run -t virtio "$@" >"$work/$name.out" 2>"$work/$name.err" </dev/null &
+    runner=$!
+}
+
 fail() {
     echo "FAIL: $*"
     failures=$((failures + 1))

@@ -17,10 +17,7 @@ zones="$source_dir/tests/services/dns/zones"
     || die "build: $(tail -5 "$work/dns.build")"
 
 port="$(free_port)"
-SARAB_QEMU_PIDFILE="$work/dns.pid" timeout -k 10 "$deadline" \
-    "$source_dir/sarab" run -t virtio --kv zones="$zones" "$source_dir/examples/dns" \
-    --forward "$port:53/udp" --forward "$port:53" >"$work/dns.out" 2>"$work/dns.err" </dev/null &
-runner=$!
+start_running dns --kv zones="$zones" "$source_dir/examples/dns" --forward "$port:53/udp" --forward "$port:53"
 q() { dig @127.0.0.1 -p "$port" +time=2 +tries=1 +norec "$@"; }
 up=0
 for _ in $(seq 1 300); do

@@ -17,9 +17,7 @@ lock_virtio_tests
 
 port="$(free_port)"
 base="http://127.0.0.1:$port"
-SARAB_QEMU_PIDFILE="$work/www.pid" timeout -k 10 "$deadline" \
-    "$source_dir/sarab" run -t virtio "$source_dir/examples/www" --forward "$port:80" >"$work/www.out" 2>"$work/www.err" </dev/null &
-runner=$!
+start_running www "$source_dir/examples/www" --forward "$port:80"
 up=0
 for _ in $(seq 1 600); do
     if curl -s -o /dev/null --max-time 2 "$base/"; then up=1; break; fi
