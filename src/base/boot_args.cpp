@@ -11,6 +11,23 @@ namespace sarab {
 
 namespace {
 constinit BootArgBase* g_first = nullptr;
+
+// Boot arguments are parsed once, on the way to an image's first line, where a virtio image
+// under QEMU's TCG pays for every branch it takes for the first time (docs/performance.md). So
+// words are compared by plain loops here, which string_view's ==, substr and find are not at
+// -Os: calls into compare, memcmp and memchr, each with checks of its own.
+bool same(std::string_view a, std::string_view b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (usize i = 0; i < a.size(); ++i) {
+        if (a[i] != b[i])
+            return false;
+    }
+    return true;
+}
+
+bool starts_with_dashes(std::string_view word) { return word.size() >= 2 && word[0] == '-' && word[1] == '-'; }
 } // namespace
 
 BootArgBase::BootArgBase(const char* name, const char* help, ArgGroup group)
@@ -50,19 +67,33 @@ bool parse_boot_value(std::string_view text, bool& out, FormatBuffer& error)
 
 bool parse_unsigned(std::string_view text, u64 max, u64& out, FormatBuffer& error)
 {
-    u64 v = 0;
-    int base = 10;
-    std::string_view digits = text;
-    if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+    // One loop for both bases (see `same`).
+    u64 base = 10;
+    usize i = 0;
+    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
         base = 16;
-        digits.remove_prefix(2);
+        i = 2;
     }
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
-    if (digits.empty() || ec == std::errc::invalid_argument || end != digits.data() + digits.size()) {
+    if (i == text.size()) {
         format_to(error, "'{}' is not a whole number", text);
         return false;
     }
-    if (ec == std::errc::result_out_of_range || v > max) {
+    u64 v = 0;
+    bool overflow = false;
+    for (; i < text.size(); ++i) {
+        u8 c = u8(text[i]);
+        u64 digit = base; // not a digit
+        if (u8(c - '0') < 10)
+            digit = u8(c - '0');
+        else if (base == 16 && u8((c | 0x20) - 'a') < 6)
+            digit = u8((c | 0x20) - 'a') + 10;
+        if (digit >= base) {
+            format_to(error, "'{}' is not a whole number", text);
+            return false;
+        }
+        overflow = overflow || __builtin_mul_overflow(v, base, &v) || __builtin_add_overflow(v, digit, &v);
+    }
+    if (overflow || v > max) {
         format_to(error, "{} is out of range (at most {})", text, max);
         return false;
     }
@@ -143,30 +174,31 @@ ParseOutcome parse_boot_arguments(std::span<const std::string_view> words, Forma
 {
     for (usize i = 0; i < words.size(); ++i) {
         std::string_view word = words[i];
-        if (word == "--help" || word == "-h")
+        if (same(word, "--help") || same(word, "-h"))
             return ParseOutcome::help;
-        if (word.size() < 3 || word.substr(0, 2) != "--") {
+        if (word.size() < 3 || !starts_with_dashes(word)) {
             format_to(error, "unexpected '{}': boot arguments look like --name=value", word);
             return ParseOutcome::error;
         }
-        std::string_view body = word.substr(2);
-        usize eq = body.find('=');
-        std::string_view name = body.substr(0, eq);
+        usize eq = 2;
+        while (eq < word.size() && word[eq] != '=')
+            ++eq;
+        std::string_view name(word.data() + 2, eq - 2);
         std::optional<std::string_view> value;
-        if (eq != std::string_view::npos)
-            value = body.substr(eq + 1);
+        if (eq < word.size())
+            value = std::string_view(word.data() + eq + 1, word.size() - eq - 1);
 
         BootArgBase* arg = nullptr;
         bool negated = false;
         for (BootArgBase* a = BootArgBase::first(); a; a = a->next()) {
-            if (a->name() == name) {
+            if (same(a->name(), name)) {
                 arg = a;
                 break;
             }
         }
-        if (!arg && name.substr(0, 3) == "no-") {
+        if (!arg && name.size() > 3 && name[0] == 'n' && name[1] == 'o' && name[2] == '-') {
             for (BootArgBase* a = BootArgBase::first(); a; a = a->next()) {
-                if (a->is_flag() && a->name() == name.substr(3)) {
+                if (a->is_flag() && same(a->name(), name.substr(3))) {
                     arg = a;
                     negated = true;
                     break;
@@ -180,7 +212,7 @@ ParseOutcome parse_boot_arguments(std::span<const std::string_view> words, Forma
         if (!value) {
             if (arg->is_flag()) {
                 value = negated ? "false" : "true";
-            } else if (i + 1 < words.size() && words[i + 1].substr(0, 2) != "--") {
+            } else if (i + 1 < words.size() && !starts_with_dashes(words[i + 1])) {
                 value = words[++i];
             } else {
                 format_to(error, "--{} needs a value: --{}={}", name, name, arg->metavar());

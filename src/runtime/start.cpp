@@ -40,7 +40,8 @@ int start_image()
     case ParseOutcome::ok:
         break;
     }
-    if (!log::configure(g_log_spec.value(), error)) {
+    // Every source starts at the default level (info): only a given --log changes anything.
+    if (g_log_spec.was_given() && !log::configure(g_log_spec.value(), error)) {
         println("{}: error: bad value for --log: {}", image, error.view());
         return 2;
     }

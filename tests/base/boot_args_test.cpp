@@ -85,6 +85,38 @@ TEST(BootArgs, RepeatedKeysAreKept)
     EXPECT_EQ(items.values()[1], "b");
 }
 
+TEST(BootArgs, WholeNumbersInDecimalAndHex)
+{
+    ASSERT_EQ(parse({ "--test-port=0x1f90" }).outcome, ParseOutcome::ok);
+    EXPECT_EQ(port.value(), 8080);
+    ASSERT_EQ(parse({ "--test-port=0XFFFF" }).outcome, ParseOutcome::ok);
+    EXPECT_EQ(port.value(), 65535);
+    ASSERT_EQ(parse({ "--test-port=0" }).outcome, ParseOutcome::ok);
+    EXPECT_EQ(port.value(), 0);
+    ASSERT_EQ(parse({ "--test-port=00053" }).outcome, ParseOutcome::ok);
+    EXPECT_EQ(port.value(), 53);
+
+    EXPECT_EQ(parse({ "--test-port=0x" }).error, "bad value for --test-port: '0x' is not a whole number");
+    EXPECT_EQ(parse({ "--test-port=" }).error, "bad value for --test-port: '' is not a whole number");
+    EXPECT_EQ(parse({ "--test-port=12a" }).error, "bad value for --test-port: '12a' is not a whole number");
+    EXPECT_EQ(parse({ "--test-port=0x1g" }).error, "bad value for --test-port: '0x1g' is not a whole number");
+    EXPECT_EQ(parse({ "--test-port=-1" }).error, "bad value for --test-port: '-1' is not a whole number");
+    EXPECT_EQ(parse({ "--test-port=/" }).error, "bad value for --test-port: '/' is not a whole number");
+    // Past 64 bits is out of range, not wrapped around.
+    EXPECT_EQ(parse({ "--test-port=18446744073709551617" }).error, "bad value for --test-port: 18446744073709551617 is out of range (at most 65535)");
+    EXPECT_EQ(parse({ "--test-port=0x10000000000000000" }).error, "bad value for --test-port: 0x10000000000000000 is out of range (at most 65535)");
+}
+
+TEST(BootArgs, NegatedFlagsAndPrefixes)
+{
+    ASSERT_EQ(parse({ "--test-verbose", "--no-test-verbose" }).outcome, ParseOutcome::ok);
+    EXPECT_FALSE(verbose.value());
+    EXPECT_EQ(parse({ "--no-test-port" }).error, "unknown boot argument '--no-test-port' (--help lists them)");
+    EXPECT_EQ(parse({ "--no-" }).error, "unknown boot argument '--no-' (--help lists them)");
+    EXPECT_EQ(parse({ "--test-por=1" }).error, "unknown boot argument '--test-por' (--help lists them)");
+    EXPECT_EQ(parse({ "--test-portx=1" }).error, "unknown boot argument '--test-portx' (--help lists them)");
+}
+
 TEST(BootArgs, ErrorsNameTheKeyAndTheProblem)
 {
     auto unknown = parse({ "--no-such-key=1" });

@@ -120,8 +120,6 @@ void cpu_init()
     }
     set_gate(SARAB_VECTOR_TIMER, sarab_stub_timer, SARAB_IST_DEFAULT);
     set_gate(SARAB_VECTOR_DEVICE, sarab_stub_device, SARAB_IST_DEFAULT);
-    set_gate(SARAB_VECTOR_PIC_SPURIOUS_MASTER, sarab_stub_spurious, SARAB_IST_DEFAULT);
-    set_gate(SARAB_VECTOR_PIC_SPURIOUS_SLAVE, sarab_stub_spurious, SARAB_IST_DEFAULT);
     set_gate(SARAB_VECTOR_APIC_SPURIOUS, sarab_stub_spurious, SARAB_IST_DEFAULT);
 
     g_thread_block.self = u64(&g_thread_block);

@@ -2,7 +2,7 @@
  *
  * A PVH loader (QEMU -kernel, Firecracker, Cloud Hypervisor) enters sarab_pvh_entry in 32-bit
  * protected mode, paging off, interrupts off, with %ebx holding the physical address of the
- * hvm_start_info structure. This code zeroes bss, maps the first GiB 1:1 with large pages (just
+ * hvm_start_info structure. This code maps the first GiB 1:1 with large pages (just
  * enough for the C++ start-up, which then builds the real W^X tables), enables SSE and long
  * mode, and calls sarab_virtio_start(start_info) on the main stack. It never returns.
  *
@@ -39,13 +39,8 @@ sarab_pvh_entry:
     mov %eax, sarab_entry_tsc
     mov %edx, sarab_entry_tsc + 4
 
-    /* The loader may or may not have zeroed bss; C++ requires it. */
-    mov $__bss_start, %edi
-    mov $__bss_end, %ecx
-    sub %edi, %ecx
-    shr $2, %ecx
-    xor %eax, %eax
-    rep stosl
+    /* bss is not cleared here: the loader gives it zero, as the ELF rules ask of it for the
+       part of a segment beyond its file contents (image.ld). */
 
     /* Boot page tables: PML4[0] -> PDPT, PDPT[0] -> PD, PD[i] -> 2 MiB page i, writable. */
     mov $boot_pdpt, %eax

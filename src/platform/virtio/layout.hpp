@@ -25,10 +25,8 @@
 #define SARAB_SEL_CODE32 0x18
 #define SARAB_SEL_TSS 0x20
 
-// Interrupt vectors beyond the CPU's exceptions (0-31). The legacy PICs are moved to 0x20-0x2f
-// and masked; only their spurious vectors can still arrive.
-#define SARAB_VECTOR_PIC_SPURIOUS_MASTER 0x27
-#define SARAB_VECTOR_PIC_SPURIOUS_SLAVE 0x2f
+// Interrupt vectors beyond the CPU's exceptions (0-31). The legacy PICs are masked and their
+// output (LINT0) too, so nothing arrives from them (time.cpp).
 #define SARAB_VECTOR_TIMER 0x40
 #define SARAB_VECTOR_DEVICE 0x41 // MSI-X of virtio-pci devices: "some device has news"
 #define SARAB_VECTOR_APIC_SPURIOUS 0xff

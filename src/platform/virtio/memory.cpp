@@ -13,9 +13,17 @@
 //   LAPIC, IOAPIC, virtio-mmio    read + write, no execute, uncached
 //   PCI BARs of devices in use    read + write, no execute, uncached (map_device, before sealing)
 //
-// The tables themselves come from a pool after bss (each cleared when taken). memory_seal
-// checks that no mapping is both writable and executable, then maps the pool and the
-// descriptor tables read-only. CR0.WP (set by entry.S) makes the CPU honour read-only pages in
+// memory_init builds the common case with a few straight loops and stores, because under TCG
+// every branch taken for the first time is code to translate (docs/performance.md): the
+// image's 2 MiB pages (the null page, low memory, the image, and the heap up to the next
+// 2 MiB) in 4 KiB pages, each given its rights by where it lies; free RAM in the first GiB in
+// 2 MiB pages; the devices' pages. map_range, the general way, maps what remains (RAM that is
+// not 2 MiB-aligned or lies above 1 GiB) and the devices found later (map_device).
+//
+// No mapping is both writable and executable: the image's loop makes only text executable,
+// read-only, and map_range, which makes every other mapping, refuses writable and executable
+// (VERIFY). The tables come from a pool in bss, zero when the image is entered (image.ld), each
+// taken once. memory_seal maps the pool and the descriptor tables read-only. CR0.WP (set by entry.S) makes the CPU honour read-only pages in
 // ring 0 too, so after sealing no code can change a mapping or the IDT, and no later call may
 // map anything (map functions VERIFY).
 #include "virtio.hpp"
@@ -23,7 +31,6 @@
 #include <sarab/base/log.hpp>
 #include <sarab/base/verify.hpp>
 
-#include <cstring>
 
 namespace sarab::platform::virtio {
 
@@ -37,10 +44,12 @@ constexpr u64 page = SARAB_PAGE_SIZE;
 constexpr u64 large_page = 2 * 1024 * 1024;
 
 constexpr usize pool_tables = 32;
-// Not in bss (image.ld): a table is cleared when it is taken, so the entry need not clear 128 KiB.
-[[gnu::section(".noinit.page_tables")]] alignas(SARAB_PAGE_SIZE) u64 g_pool[pool_tables][512];
+// In bss, so zero when the image is entered (image.ld): each table is taken once, clear.
+alignas(SARAB_PAGE_SIZE) u64 g_pool[pool_tables][512];
 usize g_pool_used = 0;
 u64* g_pml4 = nullptr;
+u64* g_image_pts = nullptr; // the 4 KiB pages of [0, g_image_top): consecutive tables
+u64 g_image_top = 0;
 u64 g_no_execute = 0; // bit 63 when the CPU has NX (entry.S then set EFER.NXE)
 bool g_sealed = false;
 Region g_free[max_regions];
@@ -49,15 +58,17 @@ usize g_free_count = 0;
 u64 align_down(u64 v, u64 a) { return v & ~(a - 1); }
 u64 align_up(u64 v, u64 a) { return (v + a - 1) & ~(a - 1); }
 
-// A cleared table from the pool, or null when the pool is used up.
-u64* take_table()
+// `count` clear tables, one after the other, from the pool; null when the pool has too few.
+u64* take_tables(usize count)
 {
-    if (g_pool_used == pool_tables)
+    if (pool_tables - g_pool_used < count)
         return nullptr;
-    u64* fresh = g_pool[g_pool_used++];
-    std::memset(fresh, 0, sizeof g_pool[0]);
+    u64* fresh = g_pool[g_pool_used];
+    g_pool_used += count;
     return fresh;
 }
+
+u64* take_table() { return take_tables(1); }
 
 u64* next_level(u64* table, usize index)
 {
@@ -83,6 +94,7 @@ u64* page_directory(u64 address)
 bool map_range(u64 start, u64 end, u64 flags)
 {
     VERIFY(!g_sealed, "the page tables are sealed");
+    VERIFY(!(flags & writable) || (flags & g_no_execute) || !g_no_execute, "a mapping would be both writable and executable");
     for (u64 a = start; a < end;) {
         u64* pd = page_directory(a);
         if (!pd)
@@ -102,33 +114,7 @@ bool map_range(u64 start, u64 end, u64 flags)
     return true;
 }
 
-void map_or_die(u64 start, u64 end, u64 flags)
-{
-    if (!map_range(start, end, flags)) {
-        serial_write("sarab: out of page tables while mapping the image\n");
-        exit_with(status_abort);
-    }
-}
-
 u64 ist_guard(int i) { return u64(sarab_ist_guards) + u64(i) * (SARAB_PAGE_SIZE + SARAB_IST_STACK_SIZE); }
-
-// Every leaf that is writable must be non-executable.
-bool check_w_xor_x(const u64* table, int level)
-{
-    for (usize i = 0; i < 512; ++i) {
-        u64 e = table[i];
-        if (!(e & present))
-            continue;
-        bool leaf = level == 1 || (level == 2 && (e & large));
-        if (leaf) {
-            if ((e & writable) && g_no_execute && !(e & g_no_execute))
-                return false;
-        } else if (!check_w_xor_x(reinterpret_cast<const u64*>(e & address_mask), level - 1)) {
-            return false;
-        }
-    }
-    return true;
-}
 
 } // namespace
 
@@ -136,35 +122,83 @@ std::span<const Region> memory_init(std::span<const Region> ram)
 {
     if (cpuid(0x80000000).eax >= 0x80000001 && (cpuid(0x80000001).edx & (1u << 20)))
         g_no_execute = u64(1) << 63;
-    g_pml4 = take_table();
-    u64 nx = g_no_execute;
+    const u64 nx = g_no_execute;
+    const u64 read_only = present | nx, read_write = present | writable | nx;
+    const u64 device = present | writable | write_through | no_cache | nx;
+    const u64 text_start = u64(__text_start), text_end = u64(__text_end), rodata_end = u64(__rodata_end);
+    const u64 image_end = align_up(u64(__image_end), page);
+    g_image_top = align_up(image_end, large_page);
+    const usize image_tables = g_image_top / large_page;
+    // The upper tables, the image's, the devices' (three) and a few to spare for map_range.
+    u64* tables = take_tables(4 + image_tables + 3);
+    if (!tables || pool_tables - g_pool_used < 4) {
+        serial_write("sarab: the image is too large for its page-table pool\n");
+        exit_with(status_abort);
+    }
+    g_pml4 = tables;
+    u64* pdpt = tables + 512;
+    u64* pd = tables + 2 * 512;
+    u64* pd_devices = tables + 3 * 512; // 3-4 GiB
+    g_image_pts = tables + 4 * 512;
+    u64* pt_lapic = g_image_pts + image_tables * 512;
+    u64* pt_ioapic = pt_lapic + 512;
+    u64* pt_mmio = pt_ioapic + 512;
+    g_pml4[0] = u64(pdpt) | present | writable;
+    pdpt[0] = u64(pd) | present | writable;
+    pdpt[3] = u64(pd_devices) | present | writable;
 
-    map_or_die(page, 0x100000, present | nx);
-    map_or_die(u64(__text_start), u64(__text_end), present);
-    map_or_die(u64(__rodata_start), u64(__rodata_end), present | nx);
-    map_or_die(u64(__data_start), align_up(u64(__image_end), page), present | writable | nx);
-    map_or_die(u64(sarab_stack_main_guard), u64(sarab_stack_main_guard) + page, 0);
+    // The image's 2 MiB pages. The null page stays unmapped; below the image (start info,
+    // firmware tables) and rodata are read-only; text is read + execute; data, bss, the stacks
+    // and the heap after the image are read + write. Only text is executable, and it is
+    // read-only: with map_range's check, every mapping is writable or executable, never both.
+    for (usize i = 0; i < image_tables; ++i)
+        pd[i] = u64(g_image_pts + i * 512) | present | writable;
+    for (u64 a = page; a < g_image_top; a += page) {
+        u64 flags = read_write;
+        if (a < rodata_end)
+            flags = read_only;
+        if (a < text_end)
+            flags = present;
+        if (a < text_start)
+            flags = read_only;
+        g_image_pts[a / page] = a | flags;
+    }
+    g_image_pts[u64(sarab_stack_main_guard) / page] = 0;
     for (int i = 0; i < SARAB_IST_COUNT; ++i)
-        map_or_die(ist_guard(i), ist_guard(i) + page, 0);
+        g_image_pts[ist_guard(i) / page] = 0;
 
-    // Devices: the local APIC, the I/O APIC, and the virtio-mmio window of microvm.
-    u64 device = present | writable | write_through | no_cache | nx;
-    map_or_die(SARAB_LAPIC_BASE, SARAB_LAPIC_BASE + page, device);
-    map_or_die(0xfec00000, 0xfec00000 + page, device);
-    map_or_die(0xfeb00000, 0xfeb00000 + 4 * page, device);
+    // Devices: the local APIC, the I/O APIC, and the virtio-mmio window of microvm, each in a
+    // 2 MiB page of its own.
+    constexpr u64 lapic = SARAB_LAPIC_BASE, ioapic = 0xfec00000, mmio = 0xfeb00000;
+    static_assert((lapic >> 30) == 3 && (ioapic >> 30) == 3 && (mmio >> 30) == 3);
+    static_assert(((lapic >> 21) != (ioapic >> 21)) && ((lapic >> 21) != (mmio >> 21)) && ((ioapic >> 21) != (mmio >> 21)));
+    pd_devices[(lapic >> 21) & 511] = u64(pt_lapic) | present | writable;
+    pd_devices[(ioapic >> 21) & 511] = u64(pt_ioapic) | present | writable;
+    pd_devices[(mmio >> 21) & 511] = u64(pt_mmio) | present | writable;
+    pt_lapic[(lapic >> 12) & 511] = lapic | device;
+    pt_ioapic[(ioapic >> 12) & 511] = ioapic | device;
+    for (u64 i = 0; i < 4; ++i)
+        pt_mmio[((mmio >> 12) & 511) + i] = (mmio + i * page) | device;
 
-    // Free RAM: what the memory map gives, less everything up to the end of the image.
-    u64 image_end = align_up(u64(__image_end), page);
+    // Free RAM: what the memory map gives, less everything up to the end of the image. Up to
+    // g_image_top it is mapped already; whole 2 MiB pages in the first GiB take one entry
+    // each; map_range maps the rest.
+    constexpr u64 gib = u64(1) << 30;
     for (const Region& r : ram) {
         u64 start = r.start < image_end ? image_end : r.start;
         if (start >= r.end || g_free_count == max_regions)
             continue;
+        u64 a = start < g_image_top ? g_image_top : start;
+        if (a % large_page == 0) {
+            for (; a + large_page <= r.end && a + large_page <= gib; a += large_page)
+                pd[a / large_page] = a | read_write | large;
+        }
         u64 end = r.end;
-        if (!map_range(start, end, present | writable | nx)) {
+        if (a < end && !map_range(a, end, read_write)) {
             // Out of page tables: use what got mapped, 2 MiB at a time.
             // (Before static constructors: no log yet.)
             serial_write("sarab: warning: out of page tables: some RAM is not used\n");
-            end = start;
+            end = a;
         }
         if (end > start)
             g_free[g_free_count++] = { start, end };
@@ -176,14 +210,23 @@ std::span<const Region> memory_init(std::span<const Region> ram)
 
 void memory_seal()
 {
-    VERIFY(check_w_xor_x(g_pml4, 4), "a mapping is both writable and executable");
-    auto tables = descriptor_tables();
-    u64 read_only = present | g_no_execute;
     // The last writes to the tables: from here on they are read-only to every instruction.
-    map_or_die(u64(g_pool), u64(g_pool) + sizeof g_pool, read_only);
-    map_or_die(align_down(u64(tables.data()), page), align_up(u64(tables.data() + tables.size()), page), read_only);
+    // Both lie in the image, whose 4 KiB pages are g_image_pts (in the pool itself). Then each
+    // page's old translation is dropped (invlpg), which under TCG costs far less than a reload
+    // of CR3 that drops them all.
+    auto tables = descriptor_tables();
+    const u64 read_only = present | g_no_execute;
+    const Region sealed[] = { { u64(g_pool), u64(g_pool) + sizeof g_pool },
+        { align_down(u64(tables.data()), page), u64(tables.data() + tables.size()) } };
+    for (const Region& r : sealed) {
+        for (u64 a = r.start; a < r.end; a += page)
+            g_image_pts[a / page] = a | read_only;
+    }
+    for (const Region& r : sealed) {
+        for (u64 a = r.start; a < r.end; a += page)
+            asm volatile("invlpg (%0)" : : "r"(a) : "memory");
+    }
     g_sealed = true;
-    write_cr3(u64(g_pml4));
     if (!g_no_execute)
         log::warn(platform_log, "the CPU has no NX bit: data pages are executable");
 }

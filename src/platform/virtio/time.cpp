@@ -6,7 +6,7 @@
 // comes from, in this order: kvmclock (when CPUID's hypervisor leaves say KVM with
 // KVM_FEATURE_CLOCKSOURCE2: the rate the pvclock scale stands for, pvclock.hpp); CPUID leaf
 // 0x15 when the CPU states it (crystal clock times the TSC/crystal ratio); the 8254 PIT's
-// channel 0 (a 1.193182 MHz counter every PC-compatible VMM emulates), counted from the very
+// channel 2 (a 1.193182 MHz counter every PC-compatible VMM emulates), counted from the very
 // start of the image (clock_start) to that first reading, so that the image's own work is the
 // calibration window and at most the rest of pit_window is waited for; CPUID leaf 0x16's
 // nominal frequency; a guess. The wall clock is kvmclock's when it is there (read with the
@@ -78,85 +78,112 @@ void lapic_write(u32 reg, u32 value) { mmio_write32(SARAB_LAPIC_BASE + reg, valu
 
 u16 pit_read()
 {
-    outb(0x43, 0x00); // latch channel 0
-    u8 lo = inb(0x40);
-    u8 hi = inb(0x40);
+    outb(0x43, 0x80); // latch channel 2
+    u8 lo = inb(0x42);
+    u8 hi = inb(0x42);
     return u16(lo | (hi << 8));
 }
 
 // One reading of a counter, with the TSC at the middle of the read (I/O is slow in a VM): of
 // three reads, the one that took least time, whose middle is the surest. The first read is
 // not among them: under TCG it runs the code for the first time, which is translated first.
-// `unchanged`, when given, says whether all four readings were the same.
 template<class Read>
-auto sample(Read read, u64& tsc, bool* unchanged = nullptr)
+auto sample(Read read, u64& tsc)
 {
-    decltype(read()) best {}, first {};
+    decltype(read()) best {};
     u64 narrowest = ~u64(0);
-    bool same = true;
     for (int pass = 0; pass < 4; ++pass) {
         u64 before = rdtsc();
         auto value = read();
         u64 width = rdtsc() - before;
-        if (pass == 0)
-            first = value;
-        same = same && value == first;
         if (pass > 0 && width < narrowest) {
             narrowest = width;
             best = value;
             tsc = before + width / 2;
         }
     }
-    if (unchanged)
-        *unchanged = same;
     return best;
+}
+
+// A counter started by one register write: when it started (the TSC at the middle of the
+// write) and how sure that is (half the write's width). A window at least `sure_factor` times
+// the write's width keeps the error of a rate measured from it under 1/(2 * sure_factor).
+// Starting a counter this way costs one write on the way to the first console line, where a
+// sample() costs four reads, each an exit to the VMM.
+struct CounterStart {
+    u64 tsc = 0;
+    u64 width = 0;
+};
+constexpr u64 sure_factor = 500;
+
+template<class Write>
+CounterStart start_counter(Write write)
+{
+    u64 before = rdtsc();
+    write();
+    u64 after = rdtsc();
+    return { before + (after - before) / 2, after - before };
 }
 
 // Where the PIT was when clock_start ran.
 struct PitStart {
-    bool present = false;
+    bool started = false;
     u16 count = 0;
-    u64 tsc = 0;
+    CounterStart at;
 };
 PitStart g_pit_start;
 
-// Starts PIT channel 0 counting down from 65536 (it wraps every 55 ms) and notes where it is;
-// `present` stays false without a PIT (every read says 0xffff) or with one that does not count
-// (four reads, each three port accesses, span more than a tick of 0.84 us).
+// Starts PIT channel 2 counting down from 65536 (it wraps every 55 ms): writing the count's
+// high byte starts it, within a tick (0.84 us). Channel 2, not 0: its output is wired to no
+// interrupt, so loading it is a plain register write for the VMM, where loading channel 0
+// arms the VMM's interrupt timer (some 70 us under QEMU's TCG against 3 us). Its gate is
+// port 0x61's bit 0 (bit 1, the speaker, stays off).
 void pit_start(PitStart& start)
 {
-    outb(0x43, 0x34); // channel 0, low then high byte, mode 2, binary
-    outb(0x40, 0);
-    outb(0x40, 0);
-    bool unchanged = true;
-    start.count = sample(pit_read, start.tsc, &unchanged);
-    start.present = !unchanged;
+    outb(0x61, u8((inb(0x61) & ~2u) | 1u));
+    outb(0x43, 0xb4); // channel 2, low then high byte, mode 2, binary
+    outb(0x42, 0);
+    start.at = start_counter([] { outb(0x42, 0); });
+    start.count = 0; // 65536 in 16 bits
+    start.started = true;
 }
 
 // The TSC's rate from the PIT ticks since `start`, waiting until the window is at least
-// pit_window ticks; 0 when the PIT does not count. A window that may have wrapped the 16-bit
+// pit_window ticks and sure_factor times the start's width; 0 when there is no PIT (reads say
+// 0xffff) or it does not count (64 reads in a row, each three port accesses, span more than a
+// tick). A start the VMM took long over (its window would have to be longer than 4
+// pit_windows) is taken again with sample(). A window that may have wrapped the 16-bit
 // counter (55 ms) is not used: one of more than 40,000,000 TSC ticks (40 ms for a TSC of
 // 1 GHz; every x86_64 that runs VMs has a faster one) is measured afresh, pit_window long.
 u64 tsc_hz_from_pit(PitStart start)
 {
     for (int attempt = 0; attempt < 2; ++attempt) {
         u64 t1 = 0;
-        u16 now = 0;
-        for (u64 spins = 0;; ++spins) {
+        u16 now = 0, last = 0;
+        for (u32 same = 0;;) {
             now = sample(pit_read, t1);
-            if (u16(start.count - now) >= pit_window)
+            u16 ticks = u16(start.count - now);
+            if (ticks >= pit_window && t1 - start.at.tsc >= sure_factor * start.at.width)
                 break;
-            if (spins > 250'000)
+            if (ticks >= 4 * pit_window) {
+                start.count = sample(pit_read, start.at.tsc);
+                start.at.width = 0;
+                continue;
+            }
+            same = now == last ? same + 1 : 0;
+            last = now;
+            if (same == 64)
                 return 0; // a counter that does not count
         }
         u64 ticks = u16(start.count - now);
-        u64 tsc = t1 - start.tsc;
+        u64 tsc = t1 - start.at.tsc;
         if (tsc < 40'000'000) {
             g_pit_window_us = ticks * 1'000'000 / pit_hz;
             return tsc * pit_hz / ticks;
         }
         // The boot took long (a busy host): the counter may have wrapped. Measure again.
-        start.count = sample(pit_read, start.tsc);
+        start.count = sample(pit_read, start.at.tsc);
+        start.at.width = 0;
     }
     return 0;
 }
@@ -229,19 +256,30 @@ u64 tsc_at(u64 ns)
     return g_tsc_origin + u64((unsigned __int128)ns * g_ticks_per_ns_32 >> 32);
 }
 
+// Every line of the 8259s masked. They are not moved off the exception vectors (the firmware
+// may have put them at 0x08): their output reaches the CPU only through the local APIC's
+// LINT0, which lapic_setup masks before interrupts are first enabled, so the vectors they
+// hold are never used.
 void mask_legacy_pics()
 {
-    // Move the 8259s off the exception vectors (to 0x20-0x2f), then mask every line.
-    outb(0x20, 0x11);
-    outb(0xa0, 0x11);
-    outb(0x21, 0x20);
-    outb(0xa1, 0x28);
-    outb(0x21, 0x04);
-    outb(0xa1, 0x02);
-    outb(0x21, 0x01);
-    outb(0xa1, 0x01);
     outb(0x21, 0xff);
     outb(0xa1, 0xff);
+}
+
+// The local APIC on, with its spurious vector; LINT0/1 and errors masked; the timer in
+// TSC-deadline mode or (one-shot) masked until its rate is known. Done before interrupts are
+// first enabled (halt_until), not at start-up: each write is an exit to the VMM.
+bool g_lapic_ready = false;
+void lapic_setup()
+{
+    wrmsr(0x1b, rdmsr(0x1b) | (1u << 11));
+    lapic_write(lapic_tpr, 0);
+    lapic_write(lapic_svr, 0x100 | SARAB_VECTOR_APIC_SPURIOUS);
+    lapic_write(lapic_lvt_lint0, lvt_masked);
+    lapic_write(lapic_lvt_lint1, lvt_masked);
+    lapic_write(lapic_lvt_error, lvt_masked);
+    lapic_write(lapic_lvt_timer, g_tsc_deadline ? lvt_tsc_deadline | SARAB_VECTOR_TIMER : lvt_masked | SARAB_VECTOR_TIMER);
+    g_lapic_ready = true;
 }
 
 // ---- kvmclock ----------------------------------------------------------------------------
@@ -287,32 +325,43 @@ bool read_kvmclock(u64& tsc_hz, u64& wall_ns, u64& tsc)
 // ---- the LAPIC timer's rate (one-shot mode) ---------------------------------------------------
 
 u32 g_lapic_start_count = 0;
-u64 g_lapic_start_tsc = 0;
+CounterStart g_lapic_start;
 
 u32 lapic_count() { return lapic_read(lapic_current_count); }
 
+// Starts the timer's counter (divide by 1) with its LVT masked as it is after reset: it counts
+// but never interrupts.
 void lapic_measure_start()
 {
-    lapic_write(lapic_initial_count, 0xffffffff); // the LVT is masked: it never interrupts
-    g_lapic_start_count = sample(lapic_count, g_lapic_start_tsc);
+    lapic_write(lapic_divide, 0xb);
+    g_lapic_start = start_counter([] { lapic_write(lapic_initial_count, 0xffffffff); });
+    g_lapic_start_count = 0xffffffff;
 }
 
-// The rate, from lapic_measure_start to now (at least lapic_window_ns). A counter that ran out
-// (4.3 s at 1 GHz) is measured afresh.
+// The rate, from lapic_measure_start to now (at least lapic_window_ns, and sure_factor times
+// the start's width). A counter that ran out (4.3 s at 1 GHz) is measured afresh.
 void lapic_measure_end()
 {
     need_tsc_rate();
+    u64 window = u64((unsigned __int128)lapic_window_ns * g_ticks_per_ns_32 >> 32);
+    if (sure_factor * g_lapic_start.width > 4 * window) { // a start the VMM took long over
+        lapic_write(lapic_initial_count, 0xffffffff);
+        g_lapic_start_count = sample(lapic_count, g_lapic_start.tsc);
+        g_lapic_start.width = 0;
+    }
     for (int attempt = 0; attempt < 2; ++attempt) {
-        u64 wanted = g_lapic_start_tsc + u64((unsigned __int128)lapic_window_ns * g_ticks_per_ns_32 >> 32);
+        u64 wanted = g_lapic_start.tsc + (window > sure_factor * g_lapic_start.width ? window : sure_factor * g_lapic_start.width);
         while (rdtsc() < wanted)
             asm volatile("pause");
         u64 tsc;
         u32 now = sample(lapic_count, tsc);
         if (now != 0 && now < g_lapic_start_count) {
-            g_lapic_hz = u64((unsigned __int128)(g_lapic_start_count - now) * g_tsc_hz / (tsc - g_lapic_start_tsc));
+            g_lapic_hz = u64((unsigned __int128)(g_lapic_start_count - now) * g_tsc_hz / (tsc - g_lapic_start.tsc));
             break;
         }
-        lapic_measure_start();
+        lapic_write(lapic_initial_count, 0xffffffff);
+        g_lapic_start_count = sample(lapic_count, g_lapic_start.tsc);
+        g_lapic_start.width = 0;
     }
     if (!g_lapic_hz)
         g_lapic_hz = g_tsc_hz; // a timer that does not count: assume it ticks with the TSC
@@ -327,21 +376,8 @@ void clock_start() { pit_start(g_pit_start); }
 void time_init()
 {
     mask_legacy_pics();
-    // The local APIC on, with its spurious vector; LINT0/1 and errors masked; timer masked until
-    // the first yield.
-    wrmsr(0x1b, rdmsr(0x1b) | (1u << 11));
-    lapic_write(lapic_tpr, 0);
-    lapic_write(lapic_svr, 0x100 | SARAB_VECTOR_APIC_SPURIOUS);
-    lapic_write(lapic_lvt_lint0, lvt_masked);
-    lapic_write(lapic_lvt_lint1, lvt_masked);
-    lapic_write(lapic_lvt_error, lvt_masked);
-    lapic_write(lapic_divide, 0xb); // divide by 1
-    lapic_write(lapic_lvt_timer, lvt_masked | SARAB_VECTOR_TIMER);
-
     g_tsc_deadline = cpuid(1).ecx & (1u << 24);
-    if (g_tsc_deadline)
-        lapic_write(lapic_lvt_timer, lvt_tsc_deadline | SARAB_VECTOR_TIMER);
-    else
+    if (!g_tsc_deadline)
         lapic_measure_start(); // finished when the timer is first armed
 }
 
@@ -361,7 +397,7 @@ void need_tsc_rate()
             g_tsc_source = "CPUID 0x15";
         }
     }
-    if (!g_tsc_hz && g_pit_start.present) {
+    if (!g_tsc_hz && g_pit_start.started) {
         g_tsc_hz = tsc_hz_from_pit(g_pit_start);
         // Plausible for any x86_64 a VM runs on: else the PIT is not what it seems.
         if (g_tsc_hz < 200'000'000 || g_tsc_hz > 20'000'000'000)
@@ -392,10 +428,10 @@ void need_tsc_rate()
 void log_time_facts()
 {
     need_tsc_rate();
-    InlineFormatBuffer<48> window, lapic;
+    InlineFormatBuffer<96> window, lapic;
     if (g_pit_window_us)
         format_to(window, ", over {} us", g_pit_window_us);
-    format_to(window, ", settled {} us after entry", g_rate_known_us);
+    format_to(window, ", started within {} ns, settled {} us after entry", g_pit_start.at.width * 1'000'000'000 / (g_tsc_hz ? g_tsc_hz : 1), g_rate_known_us);
     if (g_tsc_deadline)
         format_to(lapic, "TSC deadline");
     else if (g_lapic_hz)
@@ -411,6 +447,8 @@ const NetHooks* g_net_hooks = nullptr;
 
 void arm_timer(u64 deadline_ns, u64 now)
 {
+    if (!g_lapic_ready)
+        lapic_setup();
     if (g_tsc_deadline) {
         wrmsr(msr_tsc_deadline, tsc_at(deadline_ns));
     } else {
