@@ -57,11 +57,12 @@ bool take_address(std::string_view& text, u64& out)
 
 WordKind classify_word(std::string_view word)
 {
-    if (word == "--")
-        return WordKind::separator;
+    // Sarab's own arguments first, the common case (no Linux word starts with '-').
+    if (!word.empty() && word[0] == '-')
+        return word.size() == 2 && word[1] == '-' ? WordKind::separator : WordKind::application;
     if (word.starts_with(virtio_mmio_prefix))
         return WordKind::virtio_mmio;
-    if (word.empty() || word[0] == '-')
+    if (word.empty())
         return WordKind::application;
     std::string_view name = word.substr(0, word.find('='));
     usize dot = name.find('.');

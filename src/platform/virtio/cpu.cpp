@@ -9,6 +9,8 @@
 // status_exception. A fault while reporting a fault exits at once.
 #include "virtio.hpp"
 
+#include <array>
+
 #include <sarab/base/format.hpp>
 #include <sarab/platform/platform.hpp>
 
@@ -40,13 +42,14 @@ struct IdtGate {
 };
 static_assert(sizeof(IdtGate) == 16);
 
-// Everything the CPU reads through GDTR, IDTR and TR, in pages of its own.
+// Everything the CPU reads through GDTR, IDTR and TR, in pages of its own, which memory_seal
+// makes read-only (image.ld gathers the sealed data).
 struct alignas(SARAB_PAGE_SIZE) DescriptorTables {
     IdtGate idt[256];
     u64 gdt[6];
     Tss tss;
 };
-DescriptorTables g_tables;
+[[gnu::section(".bss.sealed.descriptor_tables")]] DescriptorTables g_tables;
 
 struct [[gnu::packed]] TablePointer {
     u16 limit;
@@ -78,7 +81,7 @@ namespace sarab::platform::virtio {
 
 namespace {
 
-void set_gate(u8 vector, const void* handler, u8 ist)
+[[gnu::always_inline]] inline void set_gate(u8 vector, const void* handler, u8 ist)
 {
     u64 address = u64(handler);
     g_tables.idt[vector] = IdtGate { u16(address), SARAB_SEL_CODE64, ist, 0x8e, u16(address >> 16), u32(address >> 32), 0 };
@@ -108,16 +111,18 @@ void cpu_init()
         g_tables.tss.ist[i - 1] = ist_top(i);
     g_tables.tss.io_map_base = sizeof(Tss); // no I/O permission bitmap
 
-    for (u8 v = 0; v < 32; ++v) {
-        u8 ist = SARAB_IST_DEFAULT;
-        if (v == 14)
-            ist = SARAB_IST_PAGE_FAULT;
-        else if (v == 8)
-            ist = SARAB_IST_DOUBLE_FAULT;
-        else if (v == 2 || v == 18)
-            ist = SARAB_IST_NMI;
-        set_gate(v, reinterpret_cast<const void*>(sarab_exception_stubs[v]), ist);
-    }
+    // Each exception's IST, from a table: a loop without branches is translated once.
+    static constexpr auto exception_ist = [] {
+        std::array<u8, 32> ist {};
+        for (auto& i : ist)
+            i = SARAB_IST_DEFAULT;
+        ist[14] = SARAB_IST_PAGE_FAULT;
+        ist[8] = SARAB_IST_DOUBLE_FAULT;
+        ist[2] = ist[18] = SARAB_IST_NMI;
+        return ist;
+    }();
+    for (u8 v = 0; v < 32; ++v)
+        set_gate(v, reinterpret_cast<const void*>(sarab_exception_stubs[v]), exception_ist[v]);
     set_gate(SARAB_VECTOR_TIMER, sarab_stub_timer, SARAB_IST_DEFAULT);
     set_gate(SARAB_VECTOR_DEVICE, sarab_stub_device, SARAB_IST_DEFAULT);
     set_gate(SARAB_VECTOR_APIC_SPURIOUS, sarab_stub_spurious, SARAB_IST_DEFAULT);
@@ -133,11 +138,6 @@ void cpu_init()
     asm volatile("lgdt %0" : : "m"(gdtr));
     asm volatile("lidt %0" : : "m"(idtr));
     asm volatile("ltr %w0" : : "r"(u16(SARAB_SEL_TSS)));
-}
-
-std::span<const std::byte> descriptor_tables()
-{
-    return { reinterpret_cast<const std::byte*>(&g_tables), sizeof g_tables };
 }
 
 // ---- reports -------------------------------------------------------------------------------
@@ -180,6 +180,8 @@ void describe_address(u64 address, FormatBuffer& out)
         out.append("the null page");
     else if (address >= u64(__text_start) && address < u64(__text_end))
         out.append("the image's text (read+execute only)");
+    else if (address >= u64(__sealed_start) && address < u64(__sealed_end))
+        out.append("the page tables or descriptor tables (sealed: read-only)");
     else if (address >= u64(__rodata_start) && address < u64(__rodata_end))
         out.append("the image's read-only data");
     else if (address >= u64(__data_start) && address < u64(__bss_end))

@@ -34,7 +34,6 @@
 
 namespace sarab::platform::virtio {
 
-std::span<const std::byte> descriptor_tables(); // cpu.cpp
 
 namespace {
 
@@ -44,8 +43,9 @@ constexpr u64 page = SARAB_PAGE_SIZE;
 constexpr u64 large_page = 2 * 1024 * 1024;
 
 constexpr usize pool_tables = 32;
-// In bss, so zero when the image is entered (image.ld): each table is taken once, clear.
-alignas(SARAB_PAGE_SIZE) u64 g_pool[pool_tables][512];
+// In bss, so zero when the image is entered (image.ld): each table is taken once, clear. With
+// the descriptor tables (cpu.cpp) in the sealed range that memory_seal makes read-only.
+[[gnu::section(".bss.sealed.page_tables")]] alignas(SARAB_PAGE_SIZE) u64 g_pool[pool_tables][512];
 usize g_pool_used = 0;
 u64* g_pml4 = nullptr;
 u64* g_image_pts = nullptr; // the 4 KiB pages of [0, g_image_top): consecutive tables
@@ -210,22 +210,16 @@ std::span<const Region> memory_init(std::span<const Region> ram)
 
 void memory_seal()
 {
-    // The last writes to the tables: from here on they are read-only to every instruction.
-    // Both lie in the image, whose 4 KiB pages are g_image_pts (in the pool itself). Then each
-    // page's old translation is dropped (invlpg), which under TCG costs far less than a reload
-    // of CR3 that drops them all.
-    auto tables = descriptor_tables();
-    const u64 read_only = present | g_no_execute;
-    const Region sealed[] = { { u64(g_pool), u64(g_pool) + sizeof g_pool },
-        { align_down(u64(tables.data()), page), u64(tables.data() + tables.size()) } };
-    for (const Region& r : sealed) {
-        for (u64 a = r.start; a < r.end; a += page)
-            g_image_pts[a / page] = a | read_only;
-    }
-    for (const Region& r : sealed) {
-        for (u64 a = r.start; a < r.end; a += page)
-            asm volatile("invlpg (%0)" : : "r"(a) : "memory");
-    }
+    // The last writes to the tables: from here on the sealed range (the page-table pool and the
+    // descriptor tables, image.ld) is read-only to every instruction. It lies in the image,
+    // whose 4 KiB pages are g_image_pts (in the pool itself, so all entries are written
+    // first). Then each page's old translation is dropped (invlpg), which under TCG costs far
+    // less than a reload of CR3 that drops them all.
+    const u64 start = u64(__sealed_start), end = u64(__sealed_end);
+    for (u64 a = start; a < end; a += page)
+        g_image_pts[a / page] = a | present | g_no_execute;
+    for (u64 a = start; a < end; a += page)
+        asm volatile("invlpg (%0)" : : "r"(a) : "memory");
     g_sealed = true;
     if (!g_no_execute)
         log::warn(platform_log, "the CPU has no NX bit: data pages are executable");

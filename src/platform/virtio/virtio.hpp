@@ -175,6 +175,7 @@ inline constexpr int status_exception = 139; // a CPU exception: 128 + SIGSEGV
 extern "C" {
 extern const char __image_start[], __image_end[], __text_start[], __text_end[];
 extern const char __rodata_start[], __rodata_end[], __data_start[], __bss_start[], __bss_end[];
+extern const char __sealed_start[], __sealed_end[]; // read-only once sealed (memory_seal)
 extern char sarab_stacks_start[], sarab_stacks_end[], sarab_stack_main_guard[], sarab_stack_main_top[];
 extern char sarab_ist_guards[];
 extern sarab::u64 sarab_entry_tsc;

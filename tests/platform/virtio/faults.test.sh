@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# W^X and the null page: a write to the image's text, a jump into the heap and a read of
-# address 0 each end the image with a report that says what happened and where (vector,
-# access, address, registers, a backtrace that sarab symbolizes) and exit status 139. A failed
+# W^X, sealing and the null page: a write to the image's text, a jump into the heap, a write
+# to the IDT or a page table after start-up, and a read of address 0 each end the image with
+# a report that says what happened and where (vector, access, address, registers, a backtrace
+# that sarab symbolizes) and exit status 139. A failed
 # VERIFY is an abort: status 134, with its message and a backtrace.
 source "$(dirname "$0")/lib.sh"
 
@@ -24,6 +25,15 @@ fi
 if boot jump-heap tests/platform/virtio/apps/probe -- --fault=jump-heap; then
     check_fault jump-heap "page fault: execute of"
     expect_line jump-heap "(the heap (no execute): not permitted)"
+fi
+# Sealing: after start-up the IDT and the page tables are read-only, in ring 0 too (CR0.WP).
+if boot write-idt tests/platform/virtio/apps/probe -- --fault=write-idt; then
+    check_fault write-idt "page fault: write of"
+    expect_line write-idt "(the page tables or descriptor tables (sealed: read-only): not permitted)"
+fi
+if boot write-page-table tests/platform/virtio/apps/probe -- --fault=write-page-table; then
+    check_fault write-page-table "page fault: write of"
+    expect_line write-page-table "(the page tables or descriptor tables (sealed: read-only): not permitted)"
 fi
 if boot null tests/platform/virtio/apps/probe -- --fault=null; then
     check_fault null "page fault: read of 0x0000000000000000 (the null page: not mapped)"

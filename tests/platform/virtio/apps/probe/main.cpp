@@ -1,7 +1,8 @@
 // probe: a unikernel that does one thing the virtio boot tests check, chosen by boot argument.
 //
 //     --status=N           return N from app_main
-//     --fault=KIND         write-text, jump-heap, recurse, null, abort: a fault the platform must
+//     --fault=KIND         write-text, jump-heap, write-idt, write-page-table, recurse, null,
+//                          abort: a fault the platform must
 //                          report clearly (tests/platform/virtio/faults.test.sh)
 //     --library            use the C++ library (containers, strings, formatting of numbers)
 //                          and print what it computed, the same on every target
@@ -20,7 +21,7 @@ using namespace std::chrono_literals;
 namespace {
 
 sarab::BootArg<sarab::u64> status { "status", 0, "exit status to return" };
-sarab::BootArg<std::string_view> fault { "fault", "", "write-text, jump-heap, recurse, null or abort" };
+sarab::BootArg<std::string_view> fault { "fault", "", "write-text, jump-heap, write-idt, write-page-table, recurse, null or abort" };
 sarab::BootArg<bool> library { "library", false, "exercise the C++ library and print the results" };
 sarab::BootArg<bool> check_clock { "clock", false, "print the wall clock's year and check a sleep" };
 sarab::BootArg<sarab::u64> depth_limit { "depth-limit", ~sarab::u64(0), "how deep --fault=recurse may go" };
@@ -47,6 +48,19 @@ sarab::BootArg<sarab::u64> depth_limit { "depth-limit", ~sarab::u64(0), "how dee
         std::fill(code, code + 64, 0xc3); // ret
         asm volatile("" : : "r"(code) : "memory");
         reinterpret_cast<void (*)()>(code)();
+    } else if (kind == "write-idt") {
+        // Point the page-fault gate somewhere else, as a rootkit would: the IDT is sealed.
+        struct [[gnu::packed]] {
+            sarab::u16 limit;
+            sarab::u64 base;
+        } idtr;
+        asm volatile("sidt %0" : "=m"(idtr));
+        reinterpret_cast<volatile sarab::u64*>(idtr.base)[14 * 2] = 0;
+    } else if (kind == "write-page-table") {
+        // Make a page writable and executable by editing the top-level table: sealed too.
+        sarab::u64 cr3;
+        asm volatile("mov %%cr3, %0" : "=r"(cr3));
+        reinterpret_cast<volatile sarab::u64*>(cr3 & ~sarab::u64(0xfff))[511] = 0x3;
     } else if (kind == "recurse") {
         sarab::println("depth {}", recurse(0));
     } else if (kind == "null") {
