@@ -29,11 +29,13 @@ macro(sarab_virtio_flags)
     execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libstdc++.a
         OUTPUT_VARIABLE SARAB_LIBSTDCXX_ARCHIVE OUTPUT_STRIP_TRAILING_WHITESPACE)
     sarab_virtio_math_archive()
-    add_compile_options(
-        -fpie -fno-stack-protector -fno-stack-clash-protection
+    set(codegen -fno-stack-protector -fno-stack-clash-protection
         -fcf-protection=none -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
-        -fno-asynchronous-unwind-tables -fno-unwind-tables -g
-        "$<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions;-fno-rtti>")
+        -fno-asynchronous-unwind-tables -fno-unwind-tables -g)
+    add_compile_options(-fpie ${codegen} "$<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions;-fno-rtti>")
+    # With link-time optimisation the code is generated when linking: the same flags there
+    # (without them GCC writes no .debug_frame, which backtraces need).
+    add_link_options(${codegen})
 endmacro()
 
 # Every service library is offered to every image; the linker keeps only what is used.
@@ -62,8 +64,10 @@ function(sarab_add_store target store dir)
         DEPENDS ${files} "${PROJECT_SOURCE_DIR}/cmake/generate_store.cmake"
         COMMENT "Compiling ${dir} into ${target} as the store ${store}"
         VERBATIM)
-    # .incbin reads the files when the generated source is compiled.
-    set_source_files_properties("${output}" PROPERTIES OBJECT_DEPENDS "${files}")
+    # .incbin reads the files when the generated source is compiled. Not link-time optimised:
+    # its data's labels are local to the assembly of this file, which LTO may split from
+    # the code that refers to them.
+    set_source_files_properties("${output}" PROPERTIES OBJECT_DEPENDS "${files}" COMPILE_OPTIONS "-fno-lto")
     target_sources(${target} PRIVATE "${output}")
 endfunction()
 

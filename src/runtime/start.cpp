@@ -25,7 +25,9 @@ void print_devices()
 
 } // namespace
 
-int start_image()
+// Not inlined into the platform's start (link-time optimisation would): a debugger's
+// backtrace from app_main then names both, down to the boot code.
+[[gnu::noinline]] int start_image()
 {
     std::string_view image = platform::image_name();
     InlineFormatBuffer<512> error;
