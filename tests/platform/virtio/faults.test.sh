@@ -2,8 +2,8 @@
 # W^X, sealing and the null page: a write to the image's text, a jump into the heap, a write
 # to the IDT or a page table after start-up, and a read of address 0 each end the image with
 # a report that says what happened and where (vector, access, address, registers, a backtrace
-# that sarab symbolizes) and exit status 139. A failed
-# VERIFY is an abort: status 134, with its message and a backtrace.
+# that sarab symbolizes) and exit status 139. A failed VERIFY is an abort (status 134, with its
+# message and a backtrace), as is a free() of a pointer into the middle of a block.
 source "$(dirname "$0")/lib.sh"
 
 check_fault() {
@@ -42,5 +42,11 @@ if boot abort tests/platform/virtio/apps/probe -- --fault=abort; then
     expect_status abort 134
     expect_line abort "VERIFY(kind != \"abort\") failed: the probe was asked to abort"
     expect_line abort "backtrace:"
+fi
+# The heap's page descriptors are cleared as it grows: one never written still says "not the
+# start of a block".
+if boot bad-free tests/platform/virtio/apps/probe -- --fault=bad-free; then
+    expect_status bad-free 134
+    expect_line bad-free "free() of a pointer that is not allocated"
 fi
 finish

@@ -2,7 +2,7 @@
 //
 //     --status=N           return N from app_main
 //     --fault=KIND         write-text, jump-heap, write-idt, write-page-table, recurse, null,
-//                          abort: a fault the platform must
+//                          abort, bad-free: a fault the platform must
 //                          report clearly (tests/platform/virtio/faults.test.sh)
 //     --library            use the C++ library (containers, strings, formatting of numbers)
 //                          and print what it computed, the same on every target
@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 namespace {
 
 sarab::BootArg<sarab::u64> status { "status", 0, "exit status to return" };
-sarab::BootArg<std::string_view> fault { "fault", "", "write-text, jump-heap, write-idt, write-page-table, recurse, null or abort" };
+sarab::BootArg<std::string_view> fault { "fault", "", "write-text, jump-heap, write-idt, write-page-table, recurse, null, abort or bad-free" };
 sarab::BootArg<bool> library { "library", false, "exercise the C++ library and print the results" };
 sarab::BootArg<bool> check_clock { "clock", false, "print the wall clock's year and check a sleep" };
 sarab::BootArg<sarab::u64> depth_limit { "depth-limit", ~sarab::u64(0), "how deep --fault=recurse may go" };
@@ -61,6 +61,12 @@ sarab::BootArg<sarab::u64> depth_limit { "depth-limit", ~sarab::u64(0), "how dee
         sarab::u64 cr3;
         asm volatile("mov %%cr3, %0" : "=r"(cr3));
         reinterpret_cast<volatile sarab::u64*>(cr3 & ~sarab::u64(0xfff))[511] = 0x3;
+    } else if (kind == "bad-free") {
+        // Free a pointer into the middle of a large block: the heap must refuse it, although
+        // the descriptor of that page was never written (they are cleared as the heap grows).
+        auto* block = new unsigned char[3 * 4096];
+        asm volatile("" : : "r"(block) : "memory");
+        operator delete[](block + 4096);
     } else if (kind == "recurse") {
         sarab::println("depth {}", recurse(0));
     } else if (kind == "null") {
