@@ -223,8 +223,7 @@ void abort(std::string_view message)
 using namespace sarab;
 using namespace sarab::platform::virtio;
 
-extern "C" volatile u32 sarab_device_interrupts;
- // entry.S counts, time.cpp defines
+extern "C" volatile u32 sarab_device_interrupts; // entry.S counts, time.cpp defines
 
 extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
 {

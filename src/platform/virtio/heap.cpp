@@ -63,6 +63,7 @@ void set_descriptor(usize index, u32 value)
     }
     g_descriptors[index] = value;
 }
+
 bool in_heap(const void* p) { return u64(p) >= g_base && u64(p) < g_base + g_pages * page; }
 
 void* take_pages(u64 count)
