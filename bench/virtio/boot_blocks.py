@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""The code a virtio image runs for the first time on its way to its first console line, as
+QEMU's TCG sees it: boots the image once under TCG on microvm with QEMU's `-d in_asm` log and
+counts the translation blocks (TBs) translated from the PVH entry (sarab_pvh_entry) up to the
+first block of serial_write, and the guest instructions in them. Under TCG each such block
+costs its translation (docs/performance.md, "Start-up, fourth pass"), so this count is the
+start-up's cost without the noise of timing on a shared machine: a change that removes blocks
+makes the boot faster, whatever one timed run says.
+
+    bench/virtio/boot_blocks.py [IMAGE] [--top N] [--args "BOOT ARGS"]
+
+IMAGE defaults to build/virtio/apps/hello/hello; --top N lists the N functions with the most
+blocks (symbol names from the image, as QEMU prints them); --args defaults to --count=1.
+"""
+import argparse
+import collections
+import os
+import subprocess
+import sys
+import tempfile
+
+root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("image", nargs="?", default=os.path.join(root, "build/virtio/apps/hello/hello"))
+parser.add_argument("--top", type=int, default=0)
+parser.add_argument("--args", default="--count=1")
+options = parser.parse_args()
+if not os.path.isfile(options.image):
+    sys.exit(f"no image {options.image}: ./sarab build -t virtio examples/hello")
+
+with tempfile.TemporaryDirectory() as tmp:
+    log = os.path.join(tmp, "in_asm.log")
+    subprocess.run(["qemu-system-x86_64", "-machine", "microvm,auto-kernel-cmdline=off", "-accel", "tcg", "-cpu", "max",
+                    "-m", "64M", "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none",
+                    "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-serial", "null",
+                    "-kernel", options.image, "-append", options.args, "-d", "in_asm", "-D", log],
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=60)
+    text = open(log, errors="replace").read()
+
+blocks = instructions = 0
+per_function = collections.Counter()
+started = reached = False
+for block in text.split("----------------\n"):
+    lines = block.splitlines()
+    names = [line[4:].strip() for line in lines if line.startswith("IN:")]
+    if not names:
+        continue
+    name = names[0]
+    started = started or name == "sarab_pvh_entry"
+    if not started:
+        continue  # the firmware's blocks
+    if "serial_write" in name:
+        reached = True
+        break
+    blocks += 1
+    instructions += sum(1 for line in lines if line.startswith("0x"))
+    per_function[name] += 1
+if not started or not reached:
+    sys.exit(f"{options.image}: the log has no {'PVH entry' if not started else 'console output'} (QEMU's -d in_asm needs the image's symbols)")
+print(f"{os.path.basename(options.image)}: {blocks} blocks translated from entry to the first console byte, {instructions} guest instructions in them")
+for name, count in per_function.most_common(options.top):
+    print(f"{count:5d}  {name}")
