@@ -22,18 +22,16 @@
 //
 // No mapping is both writable and executable: the image's loop makes only text executable,
 // read-only, and map_range, which makes every other mapping, refuses writable and executable
-// (VERIFY). The tables come from a pool in bss, zero when the image is entered (image.ld), each
-// taken once. memory_seal maps the pool and the descriptor tables read-only. CR0.WP (set by entry.S) makes the CPU honour read-only pages in
-// ring 0 too, so after sealing no code can change a mapping or the IDT, and no later call may
-// map anything (map functions VERIFY).
+// (VERIFY). The tables come from a pool in bss, zero when the image is entered (image.ld),
+// each taken once. memory_seal maps the pool and the descriptor tables read-only. CR0.WP (set
+// by entry.S) makes the CPU honour read-only pages in ring 0 too, so after sealing no code can
+// change a mapping or the IDT, and no later call may map anything (map functions VERIFY).
 #include "virtio.hpp"
 
 #include <sarab/base/log.hpp>
 #include <sarab/base/verify.hpp>
 
-
 namespace sarab::platform::virtio {
-
 
 namespace {
 
