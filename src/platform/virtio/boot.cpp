@@ -6,9 +6,10 @@
 // reported; the PVH start info (command line, memory map); W^X page tables; the heap; the
 // interrupt controllers and the timer; static constructors; virtio devices found
 // (transport.cpp) and block devices set up (block.cpp; net devices are set up when acquired,
-// net.cpp); sealing. Then it runs start_image() and exits with its status. The boot arguments are the kernel command line
-// split at spaces, less the words that are Linux's (command_line.hpp): `virtio_mmio.device=`
-// words are kept for discover_devices, the others are dropped.
+// net.cpp); sealing. Then it runs start_image() and exits with its status. The boot
+// arguments are the kernel command line split at spaces, less the words that are Linux's
+// (command_line.hpp): `virtio_mmio.device=` words are kept for discover_devices, the others
+// are dropped.
 #include "command_line.hpp"
 #include "virtio.hpp"
 

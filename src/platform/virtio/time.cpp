@@ -23,6 +23,8 @@
 #include "pvclock.hpp"
 #include "virtio.hpp"
 
+#include <algorithm>
+
 #include <sarab/base/format.hpp>
 #include <sarab/base/log.hpp>
 #include <sarab/base/verify.hpp>
@@ -114,11 +116,12 @@ auto sample(Read read, u64& tsc)
 // rate measured from it under 1/sure_factor. Starting a counter this way costs one write on
 // the way to the first console line, where a sample() costs four reads, each an exit to the
 // VMM.
+constexpr u64 sure_factor = 500;
 struct CounterStart {
     u64 tsc = 0;
-    u64 width = 0;
+    u64 width = 0; // 0 for a start taken with sample()
+    u64 sure_window() const { return sure_factor * width; } // TSC ticks
 };
-constexpr u64 sure_factor = 500;
 
 template<class Write>
 CounterStart start_counter(Write write)
@@ -152,6 +155,13 @@ void pit_start(PitStart& start)
     start.started = true;
 }
 
+// Where the PIT is now, read precisely (sample()): for a start that cannot be used.
+void retake(PitStart& start)
+{
+    start.count = sample(pit_read, start.at.tsc);
+    start.at.width = 0;
+}
+
 // The TSC's rate from the PIT ticks since `start`, waiting until the window is at least
 // pit_window ticks and sure_factor times the start's width; 0 when there is no PIT (reads say
 // 0xffff) or it does not count (64 reads in a row, each three port accesses, span more than a
@@ -167,11 +177,10 @@ u64 tsc_hz_from_pit(PitStart start)
         for (u32 same = 0;;) {
             now = sample(pit_read, t1);
             u16 ticks = u16(start.count - now);
-            if (ticks >= pit_window && t1 - start.at.tsc >= sure_factor * start.at.width)
+            if (ticks >= pit_window && t1 - start.at.tsc >= start.at.sure_window())
                 break;
             if (ticks >= 4 * pit_window) {
-                start.count = sample(pit_read, start.at.tsc);
-                start.at.width = 0;
+                retake(start);
                 continue;
             }
             same = now == last ? same + 1 : 0;
@@ -186,8 +195,7 @@ u64 tsc_hz_from_pit(PitStart start)
             return tsc * pit_hz / ticks;
         }
         // The boot took long (a busy host): the counter may have wrapped. Measure again.
-        start.count = sample(pit_read, start.at.tsc);
-        start.at.width = 0;
+        retake(start);
     }
     return 0;
 }
@@ -342,19 +350,25 @@ void lapic_measure_start()
     g_lapic_start_count = 0xffffffff;
 }
 
+// Starts the counter again and reads where it is precisely (sample()): for a start that
+// cannot be used.
+void lapic_retake()
+{
+    lapic_write(lapic_initial_count, 0xffffffff);
+    g_lapic_start_count = sample(lapic_count, g_lapic_start.tsc);
+    g_lapic_start.width = 0;
+}
+
 // The rate, from lapic_measure_start to now (at least lapic_window_ns, and sure_factor times
 // the start's width). A counter that ran out (4.3 s at 1 GHz) is measured afresh.
 void lapic_measure_end()
 {
     need_tsc_rate();
     u64 window = u64((unsigned __int128)lapic_window_ns * g_ticks_per_ns_32 >> 32);
-    if (sure_factor * g_lapic_start.width > 4 * window) { // a start the VMM took long over
-        lapic_write(lapic_initial_count, 0xffffffff);
-        g_lapic_start_count = sample(lapic_count, g_lapic_start.tsc);
-        g_lapic_start.width = 0;
-    }
+    if (g_lapic_start.sure_window() > 4 * window) // a start the VMM took long over
+        lapic_retake();
     for (int attempt = 0; attempt < 2; ++attempt) {
-        u64 wanted = g_lapic_start.tsc + (window > sure_factor * g_lapic_start.width ? window : sure_factor * g_lapic_start.width);
+        u64 wanted = g_lapic_start.tsc + std::max(window, g_lapic_start.sure_window());
         while (rdtsc() < wanted)
             asm volatile("pause");
         u64 tsc;
@@ -363,9 +377,7 @@ void lapic_measure_end()
             g_lapic_hz = u64((unsigned __int128)(g_lapic_start_count - now) * g_tsc_hz / (tsc - g_lapic_start.tsc));
             break;
         }
-        lapic_write(lapic_initial_count, 0xffffffff);
-        g_lapic_start_count = sample(lapic_count, g_lapic_start.tsc);
-        g_lapic_start.width = 0;
+        lapic_retake();
     }
     if (!g_lapic_hz)
         g_lapic_hz = g_tsc_hz; // a timer that does not count: assume it ticks with the TSC
