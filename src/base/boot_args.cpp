@@ -30,7 +30,7 @@ bool same(std::string_view a, std::string_view b)
 bool starts_with_dashes(std::string_view word) { return word.size() >= 2 && word[0] == '-' && word[1] == '-'; }
 } // namespace
 
-BootArgBase::BootArgBase(const char* name, const char* help, ArgGroup group)
+BootArgBase::BootArgBase(std::string_view name, const char* help, ArgGroup group)
     : m_name(name)
     , m_help(help)
     , m_group(group)

@@ -160,9 +160,11 @@ void vformat_to(FormatBuffer& out, std::string_view fmt, std::span<const FormatA
             continue;
         }
         if (c != '{') {
-            usize end = fmt.find_first_of("{}", i + 1);
-            if (end == std::string_view::npos)
-                end = fmt.size();
+            // A plain loop, not find_first_of: fewer branches on an image's way to its first
+            // line, where a virtio image under TCG pays for each one it takes the first time.
+            usize end = i + 1;
+            while (end < fmt.size() && fmt[end] != '{' && fmt[end] != '}')
+                ++end;
             out.append(fmt.substr(i, end - i));
             i = end;
             continue;

@@ -1,7 +1,9 @@
 // Coroutine frames are small and short-lived, and a server makes one or more per request or
 // connection. They come from free lists of 16-byte size classes carved out of 64 KiB slabs,
 // so that the steady state never reaches the general-purpose heap. Frames larger than the
-// largest class go to operator new.
+// largest class go to operator new. The first slab, of 16 KiB, is static: the first frames
+// (app_main's) need no heap, which a virtio image's way to its first line would otherwise
+// take through the heap's first allocation (docs/performance.md).
 #include <sarab/runtime/task.hpp>
 
 #include <new>
@@ -30,14 +32,16 @@ struct FreeFrame {
     FreeFrame* next;
 };
 
+alignas(16) std::byte g_first_slab[slab_size / 4];
+
 struct FrameAllocator {
     FreeFrame* free[class_count] = {};
-    std::byte* slab = nullptr;
-    usize slab_left = 0;
+    std::byte* slab = g_first_slab;
+    usize slab_left = sizeof g_first_slab;
     FrameStats stats;
 };
 
-FrameAllocator g_frames;
+constinit FrameAllocator g_frames;
 
 usize class_of(usize size) { return (size + class_granule - 1) / class_granule - 1; }
 

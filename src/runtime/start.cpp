@@ -63,6 +63,9 @@ void print_devices()
         }
         log::debug(g_log, "{} device '{}' is open", d->kind(), d->name());
     }
+    // Start-up is over: the platform takes away what only it needed (virtio: the page tables
+    // become read-only), and no device can be acquired any more.
+    platform::seal();
 
     Scheduler scheduler;
     for (auto* d = DeviceDeclaration::first(); d; d = d->next())

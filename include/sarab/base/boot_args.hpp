@@ -28,7 +28,9 @@ enum class ArgGroup : u8 { application, runtime, platform };
 
 class BootArgBase {
 public:
-    BootArgBase(const char* name, const char* help, ArgGroup group);
+    // The name's length is taken where the key is declared (a literal's, at compile time):
+    // parsing compares names on an image's way to its first line.
+    BootArgBase(std::string_view name, const char* help, ArgGroup group);
     BootArgBase(const BootArgBase&) = delete;
     BootArgBase& operator=(const BootArgBase&) = delete;
 
@@ -52,7 +54,7 @@ protected:
     void mark_given(bool given) { m_given = given; }
 
 private:
-    const char* m_name;
+    std::string_view m_name;
     const char* m_help;
     ArgGroup m_group;
     bool m_given = false;
@@ -110,7 +112,7 @@ void describe_boot_value(FormatBuffer& out, T v) { format_value(out, v, {}); }
 template<class T>
 class BootArg final : public BootArgBase {
 public:
-    BootArg(const char* name, T default_value, const char* help, ArgGroup group = ArgGroup::application)
+    BootArg(std::string_view name, T default_value, const char* help, ArgGroup group = ArgGroup::application)
         : BootArgBase(name, help, group)
         , m_value(default_value)
         , m_default(default_value)

@@ -10,6 +10,7 @@
 //   net         devices acquired by name; receive and transmit whole Ethernet frames
 //   block       devices acquired by name; read and write whole sectors
 //   arguments   the boot arguments, as words
+//   seal        the end of start-up
 //   exit/abort  end the image
 //
 // Exactly one implementation is linked into an image. The full contract (ownership, what
@@ -156,6 +157,16 @@ std::span<const std::string_view> boot_arguments();
 
 // The name of the image, for messages and --help.
 std::string_view image_name();
+
+// ---- the end of start-up ---------------------------------------------------------------
+// Called once by the runtime (start_image), when the devices the application declared are
+// open and before app_main runs: the platform takes away what only start-up needs. virtio
+// makes its page tables and descriptor tables read-only, so that no mapping can be added or
+// made executable again (docs/virtio.md); hosted has nothing to take yet. Devices are
+// acquired before it: net_acquire and block_acquire after it fail with `unavailable` on
+// every target, so that an image behaves alike everywhere. A platform looks for its devices
+// only when one is first acquired: an image that acquires none never looks.
+void seal();
 
 // ---- exit ------------------------------------------------------------------------------
 // Ends the image with `status` (0-255) as its exit status.

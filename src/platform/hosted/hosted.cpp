@@ -202,8 +202,15 @@ HandleSet yield(u64 deadline_ns, HandleSet interest)
 
 // ---- network: tap devices ------------------------------------------------------------------
 
+static bool g_sealed = false; // seal() was called: no more acquisitions
+
+// A device acquired twice, or after start-up (seal()): unavailable.
 static bool already_acquired(std::string_view name)
 {
+    if (g_sealed) {
+        log::error(g_log, "device '{}' acquired after start-up: declare it, and the runtime opens it at start-up", name);
+        return true;
+    }
     for (const Device& d : g_devices) {
         if (d.kind != Kind::free && d.name == name)
             return true;
@@ -450,6 +457,8 @@ void hosted::unwatch_fd(Handle h)
 
 std::span<const std::string_view> boot_arguments() { return g_args; }
 std::string_view image_name() { return g_image_name; }
+
+void seal() { g_sealed = true; }
 
 void exit(int status)
 {

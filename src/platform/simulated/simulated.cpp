@@ -67,6 +67,7 @@ struct World {
     sim::Counters counters;
     std::FILE* pcap = nullptr;
     u32 pcap_snap = 65535;
+    bool sealed = false; // seal() was called: no more acquisitions
 };
 
 World& world()
@@ -235,7 +236,7 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
     Nic* nic = nic_by_name(name);
     if (!nic)
         return failure(NetError::not_bound);
-    if (nic->acquired)
+    if (nic->acquired || world().sealed)
         return failure(NetError::unavailable);
     auto pool = FramePool::create(256, FramePool::default_buffer_size);
     if (!pool)
@@ -335,7 +336,7 @@ ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
         Disk& d = *w.disks[i];
         if (d.name != name)
             continue;
-        if (d.acquired)
+        if (d.acquired || w.sealed)
             return failure(BlockError::unavailable);
         d.acquired = true;
         Handle h = take_handle(Handles::Kind::disk, i);
@@ -371,6 +372,8 @@ ErrorOr<void, BlockError> block_write(Handle h, u64 sector, std::span<const std:
     std::memcpy(d.bytes.data() + sector * d.sector_size, buffer.data(), buffer.size());
     return {};
 }
+
+void seal() { world().sealed = true; }
 
 std::span<const std::string_view> boot_arguments() { return world().word_views; }
 std::string_view image_name() { return world().image_name; }

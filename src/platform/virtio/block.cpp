@@ -1,8 +1,8 @@
 // virtio-blk, over virtio-mmio (microvm) and over modern virtio-pci (q35, pc): the block
 // devices of the seam.
 //
-// At start-up (before sealing) block_init takes every virtio block device that
-// discover_devices found (transport.cpp: virtio-mmio devices named on the command line and on
+// At the first block_acquire (at start-up, before sealing) block_init takes every virtio block
+// device there is (transport.cpp: virtio-mmio devices named on the command line and on
 // microvm's window, PCI bus 0) and brings it up (VIRTIO_F_VERSION_1, and VIRTIO_BLK_F_RO and
 // VIRTIO_F_EVENT_IDX when offered; one split virtqueue of 16 entries, DRIVER_OK), then asks
 // for its serial number: that is the name it is bound to (`sarab run --block NAME=FILE` sets
@@ -209,6 +209,13 @@ using namespace virtio;
 
 ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
 {
+    if (refuse_after_seal(name))
+        return failure(BlockError::unavailable);
+    static bool disks_up = false;
+    if (!disks_up) {
+        block_init();
+        disks_up = true;
+    }
     for (usize i = 0; i < g_disk_count; ++i) {
         Disk& d = g_disks[i];
         if (std::string_view(d.name) != name)

@@ -4,9 +4,11 @@
 // in a fixed order: the PIT starts counting (the TSC's calibration runs from here to the first
 // clock reading, time.cpp); serial console; GDT, TSS and IDT, so that any fault from here on is
 // reported; the PVH start info (command line, memory map); W^X page tables; the heap; the
-// interrupt controllers and the timer; static constructors; virtio devices found
-// (transport.cpp) and block devices set up (block.cpp; net devices are set up when acquired,
-// net.cpp); sealing. Then it runs start_image() and exits with its status. The boot
+// interrupt controllers and the timer; static constructors. Then it runs start_image() and
+// exits with its status. start_image opens the devices the application declared, which finds
+// the virtio devices (transport.cpp) and sets up the drivers' (block.cpp, net.cpp), then
+// calls seal() (memory.cpp) before app_main: an image that declares no device never looks
+// for one on its way to the first console line. The boot
 // arguments are the kernel command line split at spaces, less the words that are Linux's
 // (command_line.hpp): `virtio_mmio.device=` words are kept for discover_devices, the others
 // are dropped.
@@ -50,6 +52,7 @@ usize g_bad_word_count = 0;
 Region g_ram[max_regions];
 usize g_ram_count = 0;
 u64 g_first_output_tsc = 0;
+u64 g_sealed_tsc = 0;
 
 // Ports of QEMU's debugging devices that the `sarab` script attaches (docs/virtio.md).
 constexpr u16 status_port = 0xe9;    // isa-debugcon: "sarab-exit N" tells the exact status
@@ -170,6 +173,14 @@ void write_status_line(int status)
 
 u64 first_output_tsc() { return g_first_output_tsc; }
 
+bool refuse_after_seal(std::string_view name)
+{
+    if (!memory_sealed())
+        return false;
+    log::error(platform_log, "device '{}' acquired after start-up, when devices can no longer be found or mapped: declare it, and the runtime opens it at start-up", name);
+    return true;
+}
+
 std::span<const MmioDeviceWord> command_line_devices() { return { g_mmio_words, g_mmio_word_count }; }
 
 void warn_about_command_line()
@@ -197,6 +208,12 @@ void console_write(std::string_view text)
     if (g_first_output_tsc == 0)
         g_first_output_tsc = rdtsc();
     serial_write(text);
+}
+
+void seal()
+{
+    memory_seal();
+    g_sealed_tsc = rdtsc();
 }
 
 std::span<const std::string_view> boot_arguments() { return { g_words, g_word_count }; }
@@ -229,7 +246,7 @@ extern "C" volatile u32 sarab_device_interrupts; // entry.S counts, time.cpp def
 extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
 {
     // TSC readings at each step, reported with --log=virtio:debug (docs/performance.md).
-    u64 steps[7];
+    u64 steps[6];
     steps[0] = rdtsc();
     clock_start();
     serial_init();
@@ -255,11 +272,7 @@ extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
     steps[4] = rdtsc();
     run_constructors();
     warn_about_command_line();
-    discover_devices();
-    block_init();
     steps[5] = rdtsc();
-    memory_seal();
-    steps[6] = rdtsc();
     int status = start_image();
     // The log level is known only once start_image has parsed --log: report afterwards.
     log_time_facts();
@@ -269,8 +282,8 @@ extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
     // --log, which would change the way to the first line (bench/virtio/boot_figures.sh).
     auto us = [](u64 tsc) { return ns_of_tsc(tsc) / 1000; };
     InlineFormatBuffer<256> figures;
-    format_to(figures, "start-up, us after entry: in C++ {}, start info read {}, page tables {}, heap {}, timer {}, devices {}, sealed {}; first console output {}",
-        us(steps[0]), us(steps[1]), us(steps[2]), us(steps[3]), us(steps[4]), us(steps[5]), us(steps[6]), g_first_output_tsc ? us(g_first_output_tsc) : 0);
+    format_to(figures, "start-up, us after entry: in C++ {}, start info read {}, page tables {}, heap {}, timer {}, constructors {}, sealed {}; first console output {}",
+        us(steps[0]), us(steps[1]), us(steps[2]), us(steps[3]), us(steps[4]), us(steps[5]), g_sealed_tsc ? us(g_sealed_tsc) : 0, g_first_output_tsc ? us(g_first_output_tsc) : 0);
     log::debug(platform_log, "{}", figures.view());
     write_status("sarab-");
     write_status(figures.view());

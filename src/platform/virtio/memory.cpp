@@ -223,6 +223,8 @@ void memory_seal()
         log::warn(platform_log, "the CPU has no NX bit: data pages are executable");
 }
 
+bool memory_sealed() { return g_sealed; }
+
 bool map_device(u64 address, u64 size)
 {
     if (g_sealed)

@@ -2,8 +2,8 @@
 // the seam.
 //
 // Contract, in addition to platform.hpp's:
-// - At the first net_acquire, every virtio-net device that discover_devices found at start-up
-//   (transport.cpp) is brought up, and yield and exit are given the driver's hooks, so that
+// - At the first net_acquire (at start-up, before sealing), every virtio-net device is found
+//   (transport.cpp) and brought up, and yield and exit are given the driver's hooks, so that
 //   an image that acquires no net device links none of this. Features: VIRTIO_F_VERSION_1,
 //   VIRTIO_NET_F_MAC (the address is read from the device), VIRTIO_NET_F_MTU and
 //   VIRTIO_NET_F_STATUS when offered, VIRTIO_F_EVENT_IDX when offered; no checksum or
@@ -247,8 +247,7 @@ Nic* find_nic(std::string_view name, bool& error)
     return nullptr;
 }
 
-// Brings up every virtio-net device discover_devices found, once (at the first acquisition:
-// the registers are mapped, so this may come after sealing).
+// Brings up every virtio-net device there is, once (at the first acquisition, before sealing).
 void set_up_nics()
 {
     static bool done = false;
@@ -347,6 +346,8 @@ using namespace virtio;
 
 ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
 {
+    if (refuse_after_seal(name))
+        return failure(NetError::unavailable);
     set_up_nics();
     g_net_hooks = &g_hooks;
     for (usize i = 0; i < g_nic_count; ++i) {

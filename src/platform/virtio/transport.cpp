@@ -452,6 +452,12 @@ void log_devices()
 
 usize find_devices(u32 type, std::span<FoundDevice> out)
 {
+    static bool discovered = false;
+    if (!discovered) {
+        VERIFY(!memory_sealed(), "virtio devices looked for after sealing");
+        discover_devices();
+        discovered = true;
+    }
     usize found = 0;
     for (usize i = 0; i < g_device_count && found < out.size(); ++i) {
         if (g_devices[i].type == type)

@@ -5,12 +5,13 @@
 // (`virtio_mmio.device=`, Firecracker's way: command_line.hpp).
 //
 // Contract:
-// - discover_devices runs once, before sealing (it maps PCI BARs, the MSI-X table and the
-//   second I/O APIC). Every device it finds (block and net) has its registers mapped and its
-//   interrupt routed to SARAB_VECTOR_DEVICE where the machine allows (MSI-X entry 0 over PCI,
-//   an I/O APIC pin, edge-triggered, over virtio-mmio); Transport::has_interrupt says
-//   whether it is. Drivers take theirs with find_devices, then or later (the net driver
-//   brings its devices up when the first one is acquired, after sealing).
+// - discover_devices runs once, at the first find_devices, which comes from the first device
+//   acquisition, before sealing (it maps PCI BARs, the MSI-X table and the second I/O APIC):
+//   an image that acquires no device never looks for one. Every device it finds (block and
+//   net) has its registers mapped and its interrupt routed to SARAB_VECTOR_DEVICE where the
+//   machine allows (MSI-X entry 0 over PCI, an I/O APIC pin, edge-triggered, over
+//   virtio-mmio); Transport::has_interrupt says whether it is. Drivers take theirs with
+//   find_devices (each driver brings all of its devices up at its first acquisition).
 // - Only modern devices are used: VIRTIO_F_VERSION_1 is always negotiated.
 // - Memory is identity-mapped, so the address of a buffer is what the device is given.
 // - A Virtqueue is driven by one driver on the single thread of the image. The driver writes
@@ -104,7 +105,7 @@ struct FoundDevice {
     char where[32] = {}; // "virtio-mmio slot N", "virtio-mmio 0xADDRESS" or "PCI 00:DD.F", for messages
 };
 
-// Every modern device of `type` that discover_devices found: first the virtio-mmio devices
+// Every modern device of `type` (discovered at the first call): first the virtio-mmio devices
 // the kernel command line names (virtio_mmio.device=, Firecracker's way), in its order; then
 // those on microvm's virtio-mmio window that it did not name, in the order QEMU's command
 // line gives them (descending slots); then PCI bus 0 (ascending device numbers). A device is

@@ -109,6 +109,7 @@ void cpu_init();                                  // GDT, TSS with IST stacks, I
 std::span<const Region> memory_init(std::span<const Region> ram); // page tables; returns free RAM
 void heap_init(std::span<const Region> free_ram);
 void time_init();                                 // PICs masked, LAPIC timer (the TSC's rate: first read)
+// Devices are found at the first acquisition (find_devices), before sealing.
 void discover_devices();                          // every virtio device found, mapped, routed
 void block_init();                                // virtio-blk devices set up and named
 // Maps device registers (uncached, no execute); only before sealing. False when it cannot.
@@ -120,6 +121,9 @@ inline u32 inl(u16 port)
     return value;
 }
 void memory_seal();                               // page tables and descriptor tables read-only
+bool memory_sealed();
+// A device acquired after start-up (sealing): logs why it cannot be, and says so.
+bool refuse_after_seal(std::string_view name);
 void log_time_facts();                            // at debug level: clock sources
 u64 ns_of_tsc(u64 tsc);                           // a TSC reading as monotonic nanoseconds
 

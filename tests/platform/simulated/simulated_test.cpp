@@ -296,6 +296,21 @@ TEST_F(Simulated, DisksReadAndWriteSectors)
     EXPECT_EQ(block_acquire("data").error(), BlockError::unavailable);
 }
 
+TEST_F(Simulated, NoDeviceIsAcquiredAfterSeal)
+{
+    sim::add_nic("early", mac_a);
+    sim::add_nic("late", mac_b);
+    sim::add_disk("late-disk", 8);
+    auto early = net_acquire("early");
+    ASSERT_TRUE(early);
+    seal();
+    EXPECT_EQ(net_acquire("late").error(), NetError::unavailable);
+    EXPECT_EQ(block_acquire("late-disk").error(), BlockError::unavailable);
+    EXPECT_EQ(net_acquire("nothing").error(), NetError::not_bound); // a name never given says so still
+    // What was acquired before stays usable.
+    EXPECT_TRUE(net_transmit(early->handle, make_frame(early->handle, 1)));
+}
+
 TEST_F(Simulated, DeclaredDevicesOpenByName)
 {
     sim::add_nic("uplink", mac_a);

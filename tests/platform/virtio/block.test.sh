@@ -4,8 +4,9 @@
 # checksums must match the file's, before and after, computed here on the host; a read past
 # the end is an error. Completions arrive as interrupts (an I/O APIC line on microvm, MSI-X on
 # q35), which --log=virtio:debug shows, with VIRTIO_F_EVENT_IDX negotiated (QEMU offers it):
-# the device interrupts only for a completion the driver waits for. Without --block the
-# declared device is bound to nothing: a clear error, status 2.
+# the device interrupts only for a completion the driver waits for. A device acquired in
+# app_main, after start-up, is refused with a clear message. Without --block the declared
+# device is bound to nothing: a clear error, status 2.
 source "$(dirname "$0")/lib.sh"
 
 checksum() { # FILE OFFSET LENGTH: FNV-1a, 64 bits, as the image computes it
@@ -33,6 +34,8 @@ for machine in microvm q35; do
     expect_line "$name" "read $before"
     expect_line "$name" "readback ok"
     expect_line "$name" "past the end: sector out of range"
+    expect_line "$name" "acquired after start-up: device unavailable"
+    expect_line "$name" "device 'late' acquired after start-up"
     expect_line "$name" "$completions"
     expect_line "$name" "(event index)" # VIRTIO_F_EVENT_IDX negotiated: notifications suppressed
     if ! grep -qE 'device interrupts: [1-9]' "$work/$name.out"; then

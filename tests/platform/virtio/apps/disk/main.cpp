@@ -4,6 +4,7 @@
 //     read HEX       FNV-1a (64 bits) of sectors [0, N) as read
 //     wrote HEX      FNV-1a of the pattern written to sectors [N, 2N)
 //     readback ok    sectors [N, 2N) read back equal what was written
+//     acquired after start-up: device unavailable    one acquired in app_main (after sealing)
 #include <sarab/app.hpp>
 
 #include <vector>
@@ -51,5 +52,9 @@ sarab::Task<int> sarab::app_main()
     // Past the end is an error, not a crash.
     auto beyond = data.read(data.sectors(), std::span<std::byte>(back.data(), 512));
     println("past the end: {}", beyond ? "accepted" : platform::error_name(beyond.error()));
+    // Devices are acquired at start-up only: "late" would be not_bound then, and is
+    // unavailable now.
+    auto late = platform::block_acquire("late");
+    println("acquired after start-up: {}", late ? "accepted" : platform::error_name(late.error()));
     co_return 0;
 }
