@@ -183,9 +183,10 @@ endfunction()
 # is linked: the image's C runtime is src/platform/virtio/; libgcc supplies compiler helpers.
 function(sarab_add_virtio_image name)
     set(linker_script "${PROJECT_SOURCE_DIR}/src/platform/virtio/image.ld")
-    # The image's name for messages and --help, as argv[0] is on hosted.
+    # The image's name for messages and --help, as argv[0] is on hosted, and its length.
     set(name_source "${CMAKE_CURRENT_BINARY_DIR}/${name}_image_name.cpp")
-    sarab_write_if_changed("${name_source}" "extern \"C\" const char sarab_image_name[] = \"${name}\";\n")
+    string(LENGTH "${name}" name_length)
+    sarab_write_if_changed("${name_source}" "extern \"C\" const char sarab_image_name[] = \"${name}\";\nextern \"C\" const unsigned long sarab_image_name_length = ${name_length};\n")
     add_executable(${name} ${ARGN} "${name_source}"
         $<TARGET_OBJECTS:sarab_platform_virtio>
         $<TARGET_OBJECTS:sarab_platform_virtio_main>)

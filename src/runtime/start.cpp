@@ -10,7 +10,8 @@ namespace sarab {
 namespace {
 
 log::Source g_log { "runtime" };
-BootArg<std::string_view> g_log_spec { "log", "info", "log levels: LEVEL, or LEVEL,SOURCE:LEVEL,... (trace debug info warn error off)", ArgGroup::runtime };
+using namespace std::string_view_literals;
+BootArg<std::string_view> g_log_spec { "log", "info"sv, "log levels: LEVEL, or LEVEL,SOURCE:LEVEL,... (trace debug info warn error off)", ArgGroup::runtime };
 
 void print_devices()
 {

@@ -118,6 +118,12 @@ public:
         , m_default(default_value)
     {
     }
+    // A literal name's length is known here, without a call to strlen at start-up.
+    template<usize N>
+    BootArg(const char (&name)[N], T default_value, const char* help, ArgGroup group = ArgGroup::application)
+        : BootArg(std::string_view(name, N - 1), default_value, help, group)
+    {
+    }
 
     const T& value() const { return m_value; }
     const T& operator*() const { return m_value; }
@@ -148,8 +154,9 @@ private:
 // A key that may be given several times, each value kept: `--dev a=x --dev b=y`.
 class BootArgList final : public BootArgBase {
 public:
-    BootArgList(const char* name, const char* metavar, const char* help, ArgGroup group = ArgGroup::application)
-        : BootArgBase(name, help, group)
+    template<usize N>
+    BootArgList(const char (&name)[N], const char* metavar, const char* help, ArgGroup group = ArgGroup::application)
+        : BootArgBase(std::string_view(name, N - 1), help, group)
         , m_metavar(metavar)
     {
     }

@@ -217,7 +217,7 @@ void seal()
 }
 
 std::span<const std::string_view> boot_arguments() { return { g_words, g_word_count }; }
-std::string_view image_name() { return sarab_image_name; }
+std::string_view image_name() { return { sarab_image_name, sarab_image_name_length }; }
 
 void exit(int status)
 {

@@ -183,5 +183,6 @@ extern const char __sealed_start[], __sealed_end[]; // read-only once sealed (me
 extern char sarab_stacks_start[], sarab_stacks_end[], sarab_stack_main_guard[], sarab_stack_main_top[];
 extern char sarab_ist_guards[];
 extern sarab::u64 sarab_entry_tsc;
-extern const char sarab_image_name[];
+extern const char sarab_image_name[]; // generated for each image (cmake/Sarab.cmake)
+extern const unsigned long sarab_image_name_length;
 }
