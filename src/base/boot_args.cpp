@@ -9,6 +9,8 @@ void console_write(std::string_view text);
 
 namespace sarab {
 
+using namespace std::string_view_literals;
+
 namespace {
 constinit BootArgBase* g_first = nullptr;
 
@@ -174,7 +176,7 @@ ParseOutcome parse_boot_arguments(std::span<const std::string_view> words, Forma
 {
     for (usize i = 0; i < words.size(); ++i) {
         std::string_view word = words[i];
-        if (same(word, "--help") || same(word, "-h"))
+        if (same(word, "--help"sv) || same(word, "-h"sv))
             return ParseOutcome::help;
         if (word.size() < 3 || !starts_with_dashes(word)) {
             format_to(error, "unexpected '{}': boot arguments look like --name=value", word);

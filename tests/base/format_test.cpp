@@ -34,6 +34,19 @@ TEST(Format, TextBoolsCharsAndBraces)
     EXPECT_EQ(fmt("{:>6}", "ab"), "    ab");
 }
 
+TEST(Format, WithoutArguments)
+{
+    EXPECT_EQ(fmt("plain text"), "plain text");
+    EXPECT_EQ(fmt(""), "");
+    EXPECT_EQ(fmt("a {{b}} c"), "a {b} c"); // braces are still escapes
+    EXPECT_EQ(fmt("no value {}"), "no value {?}");
+    EXPECT_EQ(fmt("}"), "}");
+    InlineFormatBuffer<4> small;
+    format_to(small, "truncated");
+    EXPECT_EQ(small.view(), "trun");
+    EXPECT_TRUE(small.truncated());
+}
+
 TEST(Format, FloatsAndDurations)
 {
     EXPECT_EQ(fmt("{}", 2.5), "2.5");

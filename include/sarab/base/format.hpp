@@ -117,6 +117,8 @@ void format_erased(FormatBuffer& out, const void* value, const FormatSpec& spec)
 }
 
 void vformat_to(FormatBuffer&, std::string_view fmt, std::span<const FormatArg> args);
+// A format without arguments: appended as it is when it has no braces, the common case.
+void format_literal(FormatBuffer&, std::string_view fmt);
 
 } // namespace detail
 
@@ -124,7 +126,7 @@ template<class... Args>
 void format_to(FormatBuffer& out, std::string_view fmt, const Args&... args)
 {
     if constexpr (sizeof...(Args) == 0) {
-        detail::vformat_to(out, fmt, {});
+        detail::format_literal(out, fmt);
     } else {
         const detail::FormatArg erased[] = { { &args, &detail::format_erased<Args> }... };
         detail::vformat_to(out, fmt, erased);
