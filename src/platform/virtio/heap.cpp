@@ -1,7 +1,9 @@
 // The heap: operator new/delete and malloc/free over the free RAM of the memory map.
 //
 // The largest free region becomes the heap (the others are left alone; QEMU gives one region
-// below 4 GiB for the memory sizes a unikernel uses). It is managed in 4 KiB pages:
+// below 4 GiB for the memory sizes a unikernel uses). It is laid out at the first allocation:
+// start-up only hands over the free RAM (heap_init), so that an image that allocates nothing
+// on its way to its first line pays nothing for a heap there. It is managed in 4 KiB pages:
 //
 //  - small requests (up to 2 KiB) come from size classes: a page is given to one class and
 //    cut into equal objects kept on a free list; a freed object goes back on its class's list
@@ -40,6 +42,8 @@ struct FreeRun {
     FreeRun* next;
 };
 
+std::span<const Region> g_free_ram; // from start-up
+bool g_laid_out = false;            // the heap below is set up
 u64 g_base = 0;   // first page of the heap
 u64 g_pages = 0;  // pages in the heap
 u32* g_descriptors = nullptr;
@@ -126,8 +130,12 @@ int class_for(usize size, usize alignment)
     return -1;
 }
 
+void lay_out();
+
 void* allocate(usize size, usize alignment)
 {
+    if (!g_laid_out) [[unlikely]]
+        lay_out();
     if (size == 0)
         size = 1;
     if (alignment > page || (alignment & (alignment - 1)))
@@ -195,17 +203,17 @@ void* allocate_or_die(usize size, usize alignment)
     return p;
 }
 
-} // namespace
-
-void heap_init(std::span<const Region> free_ram)
+// The heap in the largest free region, at the first allocation.
+void lay_out()
 {
+    g_laid_out = true;
     const Region* largest = nullptr;
-    for (const Region& r : free_ram) {
+    for (const Region& r : g_free_ram) {
         if (!largest || r.end - r.start > largest->end - largest->start)
             largest = &r;
     }
     if (!largest || largest->end - largest->start < 16 * page) {
-        serial_write("sarab: no free memory for the heap: cannot boot\n");
+        serial_write("sarab: no free memory for the heap (its first allocation): cannot go on\n");
         exit_with(status_abort);
     }
     u64 pages = (largest->end - largest->start) / page;
@@ -217,7 +225,16 @@ void heap_init(std::span<const Region> free_ram)
     give_pages(reinterpret_cast<void*>(g_base), g_pages);
 }
 
-u64 heap_bytes_free() { return g_free_pages * page; }
+} // namespace
+
+void heap_init(std::span<const Region> free_ram) { g_free_ram = free_ram; }
+
+u64 heap_bytes_free()
+{
+    if (!g_laid_out)
+        lay_out();
+    return g_free_pages * page;
+}
 bool is_heap(u64 address) { return in_heap(reinterpret_cast<const void*>(address)); }
 
 } // namespace sarab::platform::virtio

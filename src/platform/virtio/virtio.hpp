@@ -107,7 +107,7 @@ void serial_init();
 void serial_write(std::string_view text);
 void cpu_init();                                  // GDT, TSS with IST stacks, IDT
 std::span<const Region> memory_init(std::span<const Region> ram); // page tables; returns free RAM
-void heap_init(std::span<const Region> free_ram);
+void heap_init(std::span<const Region> free_ram); // the heap's RAM; laid out at the first allocation
 void time_init();                                 // PICs masked, LAPIC timer (the TSC's rate: first read)
 // Devices are found at the first acquisition (find_devices), before sealing.
 void discover_devices();                          // every virtio device found, mapped, routed
