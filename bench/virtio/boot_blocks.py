@@ -7,10 +7,13 @@ costs its translation (docs/performance.md, "Start-up, fourth pass"), so this co
 start-up's cost without the noise of timing on a shared machine: a change that removes blocks
 makes the boot faster, whatever one timed run says.
 
-    bench/virtio/boot_blocks.py [IMAGE] [--top N] [--args "BOOT ARGS"]
+    bench/virtio/boot_blocks.py [IMAGE] [--top N] [--by-file N] [--args "BOOT ARGS"]
 
 IMAGE defaults to build/virtio/apps/hello/hello; --top N lists the N functions with the most
-blocks (symbol names from the image, as QEMU prints them); --args defaults to --count=1.
+blocks (symbol names from the image, as QEMU prints them); --by-file N the N source files
+with the most, each block counted where its first instruction was written (addr2line, with
+inlining: link-time optimisation merges functions, the debug information still tells them
+apart); --args defaults to --count=1.
 """
 import argparse
 import collections
@@ -23,6 +26,7 @@ root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("image", nargs="?", default=os.path.join(root, "build/virtio/apps/hello/hello"))
 parser.add_argument("--top", type=int, default=0)
+parser.add_argument("--by-file", type=int, default=0)
 parser.add_argument("--args", default="--count=1")
 options = parser.parse_args()
 if not os.path.isfile(options.image):
@@ -39,6 +43,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
 blocks = instructions = 0
 per_function = collections.Counter()
+first_addresses = []
 started = reached = False
 for block in text.split("----------------\n"):
     lines = block.splitlines()
@@ -53,10 +58,23 @@ for block in text.split("----------------\n"):
         reached = True
         break
     blocks += 1
-    instructions += sum(1 for line in lines if line.startswith("0x"))
+    code = [line for line in lines if line.startswith("0x")]
+    instructions += len(code)
+    if code:
+        first_addresses.append(code[0].split(":")[0])
     per_function[name] += 1
 if not started or not reached:
     sys.exit(f"{options.image}: the log has no {'PVH entry' if not started else 'console output'} (QEMU's -d in_asm needs the image's symbols)")
 print(f"{os.path.basename(options.image)}: {blocks} blocks translated from entry to the first console byte, {instructions} guest instructions in them")
 for name, count in per_function.most_common(options.top):
     print(f"{count:5d}  {name}")
+if options.by_file:
+    # -a prints each address before its frames (innermost first), so the output splits per block.
+    out = subprocess.run(["addr2line", "-a", "-i", "-e", options.image] + first_addresses,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    per_file = collections.Counter()
+    for i, line in enumerate(out):
+        if line.startswith("0x") and i + 1 < len(out):
+            per_file[os.path.basename(out[i + 1].split(":")[0]) or "?"] += 1
+    for name, count in per_file.most_common(options.by_file):
+        print(f"{count:5d}  {name}")
