@@ -112,16 +112,12 @@ void describe_boot_value(FormatBuffer& out, T v) { format_value(out, v, {}); }
 template<class T>
 class BootArg final : public BootArgBase {
 public:
-    BootArg(std::string_view name, T default_value, const char* help, ArgGroup group = ArgGroup::application)
-        : BootArgBase(name, help, group)
-        , m_value(default_value)
-        , m_default(default_value)
-    {
-    }
-    // A literal name's length is known here, without a call to strlen at start-up.
+    // Names are literals: their length is known here, without a call to strlen at start-up.
     template<usize N>
     BootArg(const char (&name)[N], T default_value, const char* help, ArgGroup group = ArgGroup::application)
-        : BootArg(std::string_view(name, N - 1), default_value, help, group)
+        : BootArgBase(std::string_view(name, N - 1), help, group)
+        , m_value(default_value)
+        , m_default(default_value)
     {
     }
 

@@ -204,13 +204,16 @@ HandleSet yield(u64 deadline_ns, HandleSet interest)
 
 static bool g_sealed = false; // seal() was called: no more acquisitions
 
-// A device acquired twice, or after start-up (seal()): unavailable.
+// A device acquired after start-up (seal()): says why it cannot be.
+static bool refuse_after_seal(std::string_view name)
+{
+    if (g_sealed)
+        log::error(g_log, "device '{}' acquired after start-up: declare it, and the runtime opens it at start-up", name);
+    return g_sealed;
+}
+
 static bool already_acquired(std::string_view name)
 {
-    if (g_sealed) {
-        log::error(g_log, "device '{}' acquired after start-up: declare it, and the runtime opens it at start-up", name);
-        return true;
-    }
     for (const Device& d : g_devices) {
         if (d.kind != Kind::free && d.name == name)
             return true;
@@ -220,7 +223,7 @@ static bool already_acquired(std::string_view name)
 
 ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
 {
-    if (already_acquired(name))
+    if (refuse_after_seal(name) || already_acquired(name))
         return failure(NetError::unavailable);
     std::string_view binding = binding_of(name, true);
     if (binding.empty()) {
@@ -349,7 +352,7 @@ FramePool& net_frame_pool(Handle h)
 
 ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
 {
-    if (already_acquired(name))
+    if (refuse_after_seal(name) || already_acquired(name))
         return failure(BlockError::unavailable);
     std::string_view binding = binding_of(name, false);
     if (binding.substr(0, 5) != "file:" || binding.size() <= 5) {

@@ -1,7 +1,7 @@
 // virtio-blk, over virtio-mmio (microvm) and over modern virtio-pci (q35, pc): the block
 // devices of the seam.
 //
-// At the first block_acquire (at start-up, before sealing) block_init takes every virtio block
+// At the first block_acquire (at start-up, before sealing) set_up_disks takes every virtio block
 // device there is (transport.cpp: virtio-mmio devices named on the command line and on
 // microvm's window, PCI bus 0) and brings it up (VIRTIO_F_VERSION_1, and VIRTIO_BLK_F_RO and
 // VIRTIO_F_EVENT_IDX when offered; one split virtqueue of 16 entries, DRIVER_OK), then asks
@@ -189,15 +189,20 @@ ErrorOr<void, BlockError> transfer(Handle h, u64 first, std::byte* buffer, usize
     return {};
 }
 
-} // namespace
-
-void block_init()
+// Sets up and names every virtio-blk device, once (at the first acquisition, before sealing).
+void set_up_disks()
 {
+    static bool done = false;
+    if (done)
+        return;
+    done = true;
     FoundDevice found[max_disks];
     usize n = find_devices(device_type_block, found);
     for (usize i = 0; i < n; ++i)
         add_disk(found[i]);
 }
+
+} // namespace
 
 usize block_count() { return g_disk_count; }
 
@@ -211,11 +216,7 @@ ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
 {
     if (refuse_after_seal(name))
         return failure(BlockError::unavailable);
-    static bool disks_up = false;
-    if (!disks_up) {
-        block_init();
-        disks_up = true;
-    }
+    set_up_disks();
     for (usize i = 0; i < g_disk_count; ++i) {
         Disk& d = g_disks[i];
         if (std::string_view(d.name) != name)

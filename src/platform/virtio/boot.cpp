@@ -8,10 +8,9 @@
 // exits with its status. start_image opens the devices the application declared, which finds
 // the virtio devices (transport.cpp) and sets up the drivers' (block.cpp, net.cpp), then
 // calls seal() (memory.cpp) before app_main: an image that declares no device never looks
-// for one on its way to the first console line. The boot
-// arguments are the kernel command line split at spaces, less the words that are Linux's
-// (command_line.hpp): `virtio_mmio.device=` words are kept for discover_devices, the others
-// are dropped.
+// for one on its way to the first console line. The boot arguments are the kernel command
+// line split at spaces, less the words that are Linux's (command_line.hpp):
+// `virtio_mmio.device=` words are kept for discover_devices, the others are dropped.
 #include "command_line.hpp"
 #include "virtio.hpp"
 
@@ -288,6 +287,7 @@ extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
     write_status("sarab-");
     write_status(figures.view());
     write_status("\n");
-    log::debug(platform_log, "heap: {} KiB free; device interrupts: {}", heap_bytes_free() / 1024, u32(sarab_device_interrupts));
+    if (platform_log.enabled(log::Level::debug)) // heap_bytes_free lays out a heap never used
+        log::debug(platform_log, "heap: {} KiB free; device interrupts: {}", heap_bytes_free() / 1024, u32(sarab_device_interrupts));
     sarab::platform::exit(status);
 }

@@ -376,8 +376,7 @@ bool probe_mmio(u64 base, Gsi gsi, FoundDevice& out)
     return true;
 }
 
-} // namespace
-
+// Every virtio device found, mapped and routed; once, at the first find_devices.
 void discover_devices()
 {
     std::span<FoundDevice> out(g_devices);
@@ -443,6 +442,8 @@ void discover_devices()
         }
     }
 }
+
+} // namespace
 
 void log_devices()
 {

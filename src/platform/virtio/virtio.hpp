@@ -109,9 +109,6 @@ void cpu_init();                                  // GDT, TSS with IST stacks, I
 std::span<const Region> memory_init(std::span<const Region> ram); // page tables; returns free RAM
 void heap_init(std::span<const Region> free_ram); // the heap's RAM; laid out at the first allocation
 void time_init();                                 // PICs masked, LAPIC timer (the TSC's rate: first read)
-// Devices are found at the first acquisition (find_devices), before sealing.
-void discover_devices();                          // every virtio device found, mapped, routed
-void block_init();                                // virtio-blk devices set up and named
 // Maps device registers (uncached, no execute); only before sealing. False when it cannot.
 bool map_device(u64 address, u64 size);
 inline u32 inl(u16 port)
