@@ -143,17 +143,6 @@ static FormatSpec parse_spec(std::string_view text)
     return spec;
 }
 
-void format_literal(FormatBuffer& out, std::string_view fmt)
-{
-    for (char c : fmt) {
-        if (c == '{' || c == '}') {
-            vformat_to(out, fmt, {});
-            return;
-        }
-    }
-    out.append(fmt);
-}
-
 void vformat_to(FormatBuffer& out, std::string_view fmt, std::span<const FormatArg> args)
 {
     usize next_arg = 0;

@@ -8,10 +8,10 @@ using namespace sarab;
 using namespace std::chrono_literals;
 
 template<class... Args>
-static std::string fmt(std::string_view f, const Args&... args)
+static std::string fmt(FormatString<Args...> f, const Args&... args)
 {
     InlineFormatBuffer<256> out;
-    format_to(out, f, args...);
+    format_to<Args...>(out, f, args...);
     return std::string(out.view());
 }
 
@@ -30,7 +30,7 @@ TEST(Format, TextBoolsCharsAndBraces)
     EXPECT_EQ(fmt("{} {} {}", "abc", std::string_view("de"), true), "abc de true");
     EXPECT_EQ(fmt("{}{}", 'x', 'y'), "xy");
     EXPECT_EQ(fmt("{{}} {}", 1), "{} 1");
-    EXPECT_EQ(fmt("missing {} {}", 1), "missing 1 {?}");
+    EXPECT_EQ(fmt(runtime_format("missing {} {}"), 1), "missing 1 {?}");
     EXPECT_EQ(fmt("{:>6}", "ab"), "    ab");
 }
 
@@ -39,12 +39,47 @@ TEST(Format, WithoutArguments)
     EXPECT_EQ(fmt("plain text"), "plain text");
     EXPECT_EQ(fmt(""), "");
     EXPECT_EQ(fmt("a {{b}} c"), "a {b} c"); // braces are still escapes
-    EXPECT_EQ(fmt("no value {}"), "no value {?}");
-    EXPECT_EQ(fmt("}"), "}");
+    EXPECT_EQ(fmt(runtime_format("no value {}")), "no value {?}");
+    EXPECT_EQ(fmt(runtime_format("}")), "}");
     InlineFormatBuffer<4> small;
     format_to(small, "truncated");
     EXPECT_EQ(small.view(), "trun");
     EXPECT_TRUE(small.truncated());
+}
+
+// The check that makes a bad literal format a compile error (BasicFormatString's constructor
+// runs it at compile time); here it runs at run time too, to show what it refuses.
+static std::string why(std::string_view f, usize arguments)
+{
+    bool plain = false;
+    const char* reason = detail::check_format(f, arguments, plain);
+    return reason ? reason : "";
+}
+
+TEST(Format, ChecksFormatsAtCompileTime)
+{
+    static_assert([] {
+        bool plain = false;
+        return detail::check_format("{} {:>08.3x} {{}} }}", 2, plain) == nullptr;
+    }());
+    EXPECT_EQ(why("{} and {:08x}", 2), "");
+    EXPECT_EQ(why("{{literal}}", 0), "");
+    EXPECT_EQ(why("{} {}", 1), "more placeholders than arguments");
+    EXPECT_EQ(why("{}", 2), "more arguments than placeholders");
+    EXPECT_EQ(why("}", 0), "a '}' that closes nothing: write '}}' for a brace");
+    EXPECT_EQ(why("{", 1), "a '{' that is never closed: write '{{' for a brace");
+    EXPECT_EQ(why("{:08", 1), "a '{' that is never closed: write '{{' for a brace");
+    EXPECT_EQ(why("{name}", 1), "a placeholder is {} or {:SPEC}, SPEC being [<>][0][WIDTH][.PRECISION][TYPE]");
+    EXPECT_EQ(why("{:q}", 1), "an unknown type in a placeholder (x, X, b, o, c)");
+    EXPECT_EQ(why("{:.}", 1), "a precision '.' without digits");
+    // Text without braces is known to be plain, so format_to copies it without a scan.
+    bool plain = false;
+    EXPECT_EQ(detail::check_format("hello", 0, plain), nullptr);
+    EXPECT_TRUE(plain);
+    EXPECT_EQ(detail::check_format("{{}}", 0, plain), nullptr);
+    EXPECT_FALSE(plain);
+    static_assert(FormatString<>("hello").plain());
+    static_assert(!FormatString<int>("{}").plain());
 }
 
 TEST(Format, FloatsAndDurations)

@@ -1,11 +1,16 @@
 // Text formatting without allocation: format_to(buffer, "x={} y={:08x}", x, y).
 //
 // Placeholders are `{}` with an optional spec after a colon: an alignment `<` or `>` (the
-// default), a fill of `0`, a width, a
-// precision `.N` for floating point, and a type `x` (hex), `X`, `b` (binary) or `c` (char).
-// `{{` and `}}` are literal braces. Output that does not fit is cut and the buffer marked
-// truncated; formatting never fails otherwise. A type is formattable when a function
-// `format_value(FormatBuffer&, const T&, const FormatSpec&)` is found for it by lookup.
+// default), a fill of `0`, a width, a precision `.N` for floating point, and a type `x` (hex),
+// `X`, `b` (binary), `o` (octal) or `c` (char). `{{` and `}}` are literal braces. Output that
+// does not fit is cut and the buffer marked truncated; formatting never fails otherwise. A
+// type is formattable when a function `format_value(FormatBuffer&, const T&, const FormatSpec&)`
+// is found for it by lookup.
+//
+// Formats are checked when the program is compiled, as std::format's are: a literal with a
+// placeholder too many or too few, a stray brace or a bad spec does not compile. A format made
+// at run time (a test's, a fuzzer's) goes through runtime_format(text), and is then checked as
+// it is used: a placeholder without a value prints `{?}`.
 #pragma once
 
 #include <sarab/base/types.hpp>
@@ -14,6 +19,7 @@
 #include <concepts>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 namespace sarab {
 
@@ -101,6 +107,107 @@ void format_value(FormatBuffer& out, std::chrono::duration<Rep, Period> value, c
     format_value(out, std::chrono::duration_cast<std::chrono::nanoseconds>(value), spec);
 }
 
+// ---- format strings ---------------------------------------------------------------------
+
+// A format known only at run time: runtime_format(text) (see the top of this file).
+struct RuntimeFormat {
+    std::string_view text;
+};
+constexpr RuntimeFormat runtime_format(std::string_view text) { return { text }; }
+
+namespace detail {
+
+// What is wrong with a format for `arguments` values, or null. `plain` says whether it is
+// text without braces, which is then copied as it is.
+constexpr const char* check_format(std::string_view fmt, usize arguments, bool& plain)
+{
+    usize placeholders = 0;
+    plain = true;
+    for (usize i = 0; i < fmt.size(); ++i) {
+        if (fmt[i] == '}') {
+            plain = false;
+            if (i + 1 == fmt.size() || fmt[i + 1] != '}')
+                return "a '}' that closes nothing: write '}}' for a brace";
+            ++i;
+            continue;
+        }
+        if (fmt[i] != '{')
+            continue;
+        plain = false;
+        if (i + 1 < fmt.size() && fmt[i + 1] == '{') {
+            ++i;
+            continue;
+        }
+        ++placeholders;
+        usize j = i + 1;
+        if (j < fmt.size() && fmt[j] == ':') {
+            ++j;
+            if (j < fmt.size() && (fmt[j] == '<' || fmt[j] == '>'))
+                ++j;
+            while (j < fmt.size() && fmt[j] >= '0' && fmt[j] <= '9')
+                ++j;
+            if (j < fmt.size() && fmt[j] == '.') {
+                ++j;
+                if (j == fmt.size() || fmt[j] < '0' || fmt[j] > '9')
+                    return "a precision '.' without digits";
+                while (j < fmt.size() && fmt[j] >= '0' && fmt[j] <= '9')
+                    ++j;
+            }
+            if (j < fmt.size() && fmt[j] != '}') {
+                if (std::string_view("xXboc").find(fmt[j]) == std::string_view::npos)
+                    return "an unknown type in a placeholder (x, X, b, o, c)";
+                ++j;
+            }
+        }
+        if (j == fmt.size())
+            return "a '{' that is never closed: write '{{' for a brace";
+        if (fmt[j] != '}')
+            return "a placeholder is {} or {:SPEC}, SPEC being [<>][0][WIDTH][.PRECISION][TYPE]";
+        i = j;
+    }
+    if (placeholders < arguments)
+        return "more arguments than placeholders";
+    if (placeholders > arguments)
+        return "more placeholders than arguments";
+    return nullptr;
+}
+
+// Not constexpr: reaching it while compiling a format stops the compilation, and the
+// compiler's message quotes the reason.
+void invalid_format(const char* reason);
+
+} // namespace detail
+
+// A format for `Args`, checked at compile time when it is a constant (see the top of this file).
+template<class... Args>
+class BasicFormatString {
+public:
+    template<class Text>
+        requires std::convertible_to<const Text&, std::string_view>
+    consteval BasicFormatString(const Text& text)
+        : m_text(text)
+    {
+        if (const char* reason = detail::check_format(m_text, sizeof...(Args), m_plain))
+            detail::invalid_format(reason);
+    }
+    BasicFormatString(RuntimeFormat format)
+        : m_text(format.text)
+    {
+    }
+
+    constexpr std::string_view text() const { return m_text; }
+    // Text without braces, known to be so at compile time.
+    constexpr bool plain() const { return m_plain; }
+
+private:
+    std::string_view m_text;
+    bool m_plain = false;
+};
+
+// As a parameter, FormatString<Args...> takes its Args from the values that follow it.
+template<class... Args>
+using FormatString = BasicFormatString<std::type_identity_t<Args>...>;
+
 namespace detail {
 
 using FormatFn = void (*)(FormatBuffer&, const void*, const FormatSpec&);
@@ -117,19 +224,20 @@ void format_erased(FormatBuffer& out, const void* value, const FormatSpec& spec)
 }
 
 void vformat_to(FormatBuffer&, std::string_view fmt, std::span<const FormatArg> args);
-// A format without arguments: appended as it is when it has no braces, the common case.
-void format_literal(FormatBuffer&, std::string_view fmt);
 
 } // namespace detail
 
 template<class... Args>
-void format_to(FormatBuffer& out, std::string_view fmt, const Args&... args)
+void format_to(FormatBuffer& out, FormatString<Args...> fmt, const Args&... args)
 {
     if constexpr (sizeof...(Args) == 0) {
-        detail::format_literal(out, fmt);
+        if (fmt.plain())
+            out.append(fmt.text());
+        else
+            detail::vformat_to(out, fmt.text(), {});
     } else {
         const detail::FormatArg erased[] = { { &args, &detail::format_erased<Args> }... };
-        detail::vformat_to(out, fmt, erased);
+        detail::vformat_to(out, fmt.text(), erased);
     }
 }
 

@@ -58,29 +58,29 @@ void write(const Source&, Level, std::string_view fmt, std::span<const sarab::de
 }
 
 template<Level L, class... Args>
-void emit(const Source& source, std::string_view fmt, const Args&... args)
+void emit(const Source& source, FormatString<Args...> fmt, const Args&... args)
 {
     if constexpr (L >= compiled_min_level) {
         if (source.enabled(L)) [[unlikely]] {
             if constexpr (sizeof...(Args) == 0) {
-                detail::write(source, L, fmt, {});
+                detail::write(source, L, fmt.text(), {});
             } else {
                 const sarab::detail::FormatArg erased[] = { { &args, &sarab::detail::format_erased<Args> }... };
-                detail::write(source, L, fmt, erased);
+                detail::write(source, L, fmt.text(), erased);
             }
         }
     }
 }
 
 template<class... Args>
-void trace(const Source& s, std::string_view fmt, const Args&... args) { emit<Level::trace>(s, fmt, args...); }
+void trace(const Source& s, FormatString<Args...> fmt, const Args&... args) { emit<Level::trace, Args...>(s, fmt, args...); }
 template<class... Args>
-void debug(const Source& s, std::string_view fmt, const Args&... args) { emit<Level::debug>(s, fmt, args...); }
+void debug(const Source& s, FormatString<Args...> fmt, const Args&... args) { emit<Level::debug, Args...>(s, fmt, args...); }
 template<class... Args>
-void info(const Source& s, std::string_view fmt, const Args&... args) { emit<Level::info>(s, fmt, args...); }
+void info(const Source& s, FormatString<Args...> fmt, const Args&... args) { emit<Level::info, Args...>(s, fmt, args...); }
 template<class... Args>
-void warn(const Source& s, std::string_view fmt, const Args&... args) { emit<Level::warn>(s, fmt, args...); }
+void warn(const Source& s, FormatString<Args...> fmt, const Args&... args) { emit<Level::warn, Args...>(s, fmt, args...); }
 template<class... Args>
-void error(const Source& s, std::string_view fmt, const Args&... args) { emit<Level::error>(s, fmt, args...); }
+void error(const Source& s, FormatString<Args...> fmt, const Args&... args) { emit<Level::error, Args...>(s, fmt, args...); }
 
 } // namespace sarab::log

@@ -11,19 +11,19 @@ void console_write(std::string_view text);
 
 // Formats into a line of at most 1 KiB (longer lines are cut) and writes it to the console.
 template<class... Args>
-void println(std::string_view fmt, const Args&... args)
+void println(FormatString<Args...> fmt, const Args&... args)
 {
     InlineFormatBuffer<1024> line;
-    format_to(line, fmt, args...);
+    format_to<Args...>(line, fmt, args...);
     line.append('\n');
     platform::console_write(line.view());
 }
 
 template<class... Args>
-void print(std::string_view fmt, const Args&... args)
+void print(FormatString<Args...> fmt, const Args&... args)
 {
     InlineFormatBuffer<1024> text;
-    format_to(text, fmt, args...);
+    format_to<Args...>(text, fmt, args...);
     platform::console_write(text.view());
 }
 

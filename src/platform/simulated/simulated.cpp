@@ -88,12 +88,12 @@ u64 next_random(u64& state)
 double next_unit(u64& state) { return double(next_random(state) >> 11) * (1.0 / 9007199254740992.0); }
 
 template<class... Args>
-void record(std::string_view fmt, const Args&... args)
+void record(FormatString<Args...> fmt, const Args&... args)
 {
     World& w = world();
     InlineFormatBuffer<256> line;
     format_to(line, "{}.{:09} ", w.now / 1'000'000'000, w.now % 1'000'000'000);
-    format_to(line, fmt, args...);
+    format_to<Args...>(line, fmt, args...);
     for (char c : line.view())
         w.trace_hash = (w.trace_hash ^ u8(c)) * 1099511628211ull;
     w.trace_hash = (w.trace_hash ^ '\n') * 1099511628211ull;

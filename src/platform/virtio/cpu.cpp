@@ -147,10 +147,10 @@ namespace {
 void put(std::string_view text) { serial_write(text); }
 
 template<class... Args>
-void putf(std::string_view fmt, const Args&... args)
+void putf(FormatString<Args...> fmt, const Args&... args)
 {
     InlineFormatBuffer<256> line;
-    format_to(line, fmt, args...);
+    format_to<Args...>(line, fmt, args...);
     put(line.view());
 }
 

@@ -598,8 +598,11 @@ void format_rdata(FormatBuffer& out, u16 type, std::span<const u8> rdata)
     switch (RrType(type)) {
     case RrType::a: format_to(out, "{}.{}.{}.{}", rdata[0], rdata[1], rdata[2], rdata[3]); return;
     case RrType::aaaa:
-        for (usize i = 0; i < 16; i += 2)
-            format_to(out, i ? ":{:x}" : "{:x}", load_u16(rdata.data() + i));
+        for (usize i = 0; i < 16; i += 2) {
+            if (i)
+                out.append(':');
+            format_to(out, "{:x}", load_u16(rdata.data() + i));
+        }
         return;
     case RrType::ns:
     case RrType::cname:

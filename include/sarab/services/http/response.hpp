@@ -62,11 +62,11 @@ public:
     void add_trusted_header(std::string_view name, std::string_view value);
     // Adds a field whose value is formatted like format_to.
     template<class... Args>
-    void add_header_format(std::string_view name, std::string_view fmt, const Args&... args)
+    void add_header_format(std::string_view name, FormatString<Args...> fmt, const Args&... args)
     {
         std::array<char, 256> text;
         FormatBuffer value(text);
-        format_to(value, fmt, args...);
+        format_to<Args...>(value, fmt, args...);
         if (value.truncated())
             m_overflow = true;
         else
