@@ -93,9 +93,12 @@ bool parse_unsigned(std::string_view text, u64 max, u64& out, FormatBuffer& erro
             format_to(error, "'{}' is not a whole number", text);
             return false;
         }
-        overflow = overflow || __builtin_mul_overflow(v, base, &v) || __builtin_add_overflow(v, digit, &v);
+        // | rather than ||: no branch a digit (see `same`).
+        bool scaled_over = __builtin_mul_overflow(v, base, &v);
+        bool added_over = __builtin_add_overflow(v, digit, &v);
+        overflow |= scaled_over | added_over;
     }
-    if (overflow || v > max) {
+    if (overflow | (v > max)) {
         format_to(error, "{} is out of range (at most {})", text, max);
         return false;
     }
@@ -176,12 +179,14 @@ ParseOutcome parse_boot_arguments(std::span<const std::string_view> words, Forma
 {
     for (usize i = 0; i < words.size(); ++i) {
         std::string_view word = words[i];
-        if (same(word, "--help"sv) || same(word, "-h"sv))
-            return ParseOutcome::help;
         if (word.size() < 3 || !starts_with_dashes(word)) {
+            if (same(word, "-h"sv))
+                return ParseOutcome::help;
             format_to(error, "unexpected '{}': boot arguments look like --name=value", word);
             return ParseOutcome::error;
         }
+        if (same(word, "--help"sv))
+            return ParseOutcome::help;
         usize eq = 2;
         while (eq < word.size() && word[eq] != '=')
             ++eq;

@@ -48,7 +48,7 @@ std::string_view g_linux_words[max_words];
 usize g_linux_word_count = 0;
 std::string_view g_bad_words[max_mmio_words]; // virtio_mmio.device= words that cannot be used
 usize g_bad_word_count = 0;
-Region g_ram[max_regions];
+Region g_ram[max_regions + 1]; // collect_ram writes one past the last it keeps
 usize g_ram_count = 0;
 u64 g_first_output_tsc = 0;
 u64 g_sealed_tsc = 0;
@@ -100,7 +100,8 @@ void split_command_line(const StartInfo& info)
 }
 
 // A device's registers must not lie in RAM or the first MiB: mapping them would take those
-// pages' rights away from the image (W^X) or the start info.
+// pages' rights away from the image (W^X) or the start info. Checked when the devices are
+// first looked for, not on the way to an image's first line.
 void drop_devices_in_ram()
 {
     usize kept = 0;
@@ -111,24 +112,25 @@ void drop_devices_in_ram()
             bad = d.base < g_ram[r].end && d.base + d.size > g_ram[r].start;
         if (!bad)
             g_mmio_words[kept++] = d;
-        else if (g_bad_word_count < max_mmio_words)
-            g_bad_words[g_bad_word_count++] = "virtio_mmio.device= (in RAM, below 1 MiB, or over 1 MiB long)";
+        else
+            log::warn(platform_log, "kernel command line: the virtio-mmio device at 0x{:x} ({} bytes) is in RAM, below 1 MiB, or over 1 MiB long: ignored", d.base, d.size);
     }
     g_mmio_word_count = kept;
 }
 
+// The RAM regions of the memory map, each cut to whole pages. Without a branch an entry: each
+// is written at the next free place (g_ram has one to spare) and counted only when it is RAM
+// with a page in it, because under TCG each branch taken for the first time costs (boot.cpp's
+// top). A version-0 start info has no memory map.
 void collect_ram(const StartInfo& info)
 {
-    if (info.version < 1 || info.memmap_paddr == 0)
-        return;
+    u32 count = info.version >= 1 && info.memmap_paddr != 0 ? info.memmap_entries : 0;
     auto* entries = reinterpret_cast<const MemmapEntry*>(info.memmap_paddr);
-    for (u32 i = 0; i < info.memmap_entries && g_ram_count < max_regions; ++i) {
-        if (entries[i].type != memmap_ram)
-            continue;
+    for (u32 i = 0; i < count; ++i) {
         u64 start = (entries[i].address + SARAB_PAGE_SIZE - 1) & ~u64(SARAB_PAGE_SIZE - 1);
         u64 end = (entries[i].address + entries[i].size) & ~u64(SARAB_PAGE_SIZE - 1);
-        if (end > start)
-            g_ram[g_ram_count++] = { start, end };
+        g_ram[g_ram_count] = { start, end };
+        g_ram_count += usize((entries[i].type == memmap_ram) & (end > start) & (g_ram_count < max_regions));
     }
 }
 
@@ -180,7 +182,14 @@ bool refuse_after_seal(std::string_view name)
     return true;
 }
 
-std::span<const MmioDeviceWord> command_line_devices() { return { g_mmio_words, g_mmio_word_count }; }
+std::span<const MmioDeviceWord> command_line_devices()
+{
+    static bool checked = false;
+    if (!checked)
+        drop_devices_in_ram();
+    checked = true;
+    return { g_mmio_words, g_mmio_word_count };
+}
 
 void warn_about_command_line()
 {
@@ -190,8 +199,8 @@ void warn_about_command_line()
 
 void log_command_line_facts()
 {
-    for (usize i = 0; i < g_mmio_word_count; ++i)
-        log::debug(platform_log, "kernel command line: a virtio-mmio device of {} bytes at 0x{:x}, IRQ {}", g_mmio_words[i].size, g_mmio_words[i].base, g_mmio_words[i].irq);
+    for (const MmioDeviceWord& d : command_line_devices())
+        log::debug(platform_log, "kernel command line: a virtio-mmio device of {} bytes at 0x{:x}, IRQ {}", d.size, d.base, d.irq);
     for (usize i = 0; i < g_linux_word_count; ++i)
         log::debug(platform_log, "kernel command line: '{}' is Linux's, ignored", g_linux_words[i]);
 }
@@ -261,7 +270,6 @@ extern "C" [[noreturn]] void sarab_virtio_start(u32 start_info_address)
         serial_write("sarab: the PVH start info has no memory map: cannot boot\n");
         exit_with(status_abort);
     }
-    drop_devices_in_ram();
     steps[1] = rdtsc();
     auto free_ram = memory_init({ g_ram, g_ram_count });
     steps[2] = rdtsc();

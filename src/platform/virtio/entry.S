@@ -74,10 +74,10 @@ sarab_pvh_entry:
     mov $0xc0000080, %ecx
     rdmsr
     or $(1 << 8), %eax
-    test $(1 << 20), %edi
-    jz 2f
-    or $(1 << 11), %eax
-2:  wrmsr
+    shr $(20 - 11), %edi                /* NX (bit 20) to NXE (bit 11), without a branch */
+    and $(1 << 11), %edi
+    or %edi, %eax
+    wrmsr
 
     /* CR0: paging, write protection for the kernel too (WP), native FPU errors (NE), SSE
        without emulation (MP set, EM clear). */
@@ -89,13 +89,11 @@ sarab_pvh_entry:
 
     .code64
 long_mode:
+    /* Only SS needs a selector of this GDT: an interrupt pushes it and iretq loads it again.
+       Long mode ignores DS and ES; FS's base is set through its MSR (cpu_init), and
+       nothing uses GS. Under TCG each segment load is a block of its own. */
     mov $SARAB_SEL_DATA, %eax
-    mov %eax, %ds
-    mov %eax, %es
     mov %eax, %ss
-    xor %eax, %eax
-    mov %eax, %fs
-    mov %eax, %gs
     lea sarab_stack_main_top(%rip), %rsp
     xor %ebp, %ebp                      /* ends the frame-pointer chain */
     fninit

@@ -118,8 +118,9 @@ u64 ist_guard(int i) { return u64(sarab_ist_guards) + u64(i) * (SARAB_PAGE_SIZE 
 
 std::span<const Region> memory_init(std::span<const Region> ram)
 {
-    if (cpuid(0x80000000).eax >= 0x80000001 && (cpuid(0x80000001).edx & (1u << 20)))
-        g_no_execute = u64(1) << 63;
+    // entry.S turned on EFER.NXE exactly when the CPU has NX.
+    constexpr u32 efer = 0xc0000080;
+    g_no_execute = (rdmsr(efer) & (1u << 11)) << (63 - 11);
     const u64 nx = g_no_execute;
     const u64 read_only = present | nx, read_write = present | writable | nx;
     const u64 device = present | writable | write_through | no_cache | nx;

@@ -25,7 +25,7 @@ if boot named --block "data=$disk" tests/platform/virtio/apps/disk -- --sectors=
     expect_line named "found a virtio block device at virtio-mmio 0xfeb02c00"
     expect_line named "found a virtio net device at virtio-mmio slot 23"
     expect_line named "'virtio_mmio.device=512@nowhere' is not a usable virtio-mmio device"
-    expect_line named "(in RAM, below 1 MiB, or over 1 MiB long)' is not a usable" # 2 MiB: the image's RAM
+    expect_line named "the virtio-mmio device at 0x200000 (4096 bytes) is in RAM" # 2 MiB: the image's RAM
     expect_line named "completions by I/O APIC interrupt"
     for word in $linux_words; do
         expect_line named "'$word' is Linux's, ignored"
