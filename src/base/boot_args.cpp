@@ -18,7 +18,7 @@ constinit BootArgBase* g_first = nullptr;
 // under QEMU's TCG pays for every branch it takes for the first time (docs/performance.md). So
 // words are compared by plain loops here, which string_view's ==, substr and find are not at
 // -Os: calls into compare, memcmp and memchr, each with checks of its own.
-bool same(std::string_view a, std::string_view b)
+[[gnu::always_inline]] inline bool same(std::string_view a, std::string_view b)
 {
     if (a.size() != b.size())
         return false;

@@ -119,8 +119,8 @@ public:
     // Moves every waiter of `other` to the back of this queue.
     void splice(WaitQueue& other)
     {
-        while (Waiter* w = other.pop_front())
-            push_back(*w);
+        while (!other.empty())
+            push_back(*other.pop_front());
     }
 
 private:

@@ -50,7 +50,7 @@ u64* g_image_pts = nullptr; // the 4 KiB pages of [0, g_image_top): consecutive 
 u64 g_image_top = 0;
 u64 g_no_execute = 0; // bit 63 when the CPU has NX (entry.S then set EFER.NXE)
 bool g_sealed = false;
-Region g_free[max_regions];
+Region g_free[max_regions + 1];
 usize g_free_count = 0;
 
 u64 align_down(u64 v, u64 a) { return v & ~(a - 1); }
@@ -181,26 +181,27 @@ std::span<const Region> memory_init(std::span<const Region> ram)
 
     // Free RAM: what the memory map gives, less everything up to the end of the image. Up to
     // g_image_top it is mapped already; whole 2 MiB pages in the first GiB take one entry
-    // each; map_range maps the rest.
+    // each; map_range maps the rest. Bounds are worked out first and the loop runs between
+    // them, with fewer branches than a test a page (this file's top).
     constexpr u64 gib = u64(1) << 30;
-    for (const Region& r : ram) {
-        u64 start = r.start < image_end ? image_end : r.start;
-        if (start >= r.end || g_free_count == max_regions)
-            continue;
+    for (usize i = 0; i < ram.size(); ++i) {
+        u64 start = ram[i].start < image_end ? image_end : ram[i].start;
+        u64 end = ram[i].end;
+        if (start >= end)
+            continue; // all of it lies below the end of the image
         u64 a = start < g_image_top ? g_image_top : start;
-        if (a % large_page == 0) {
-            for (; a + large_page <= r.end && a + large_page <= gib; a += large_page)
-                pd[a / large_page] = a | read_write | large;
-        }
-        u64 end = r.end;
+        u64 large_end = align_down(end, large_page) < gib ? align_down(end, large_page) : gib;
+        large_end = a % large_page ? a : large_end; // not aligned: map_range does it all
+        for (; a < large_end; a += large_page)
+            pd[a / large_page] = a | read_write | large;
         if (a < end && !map_range(a, end, read_write)) {
             // Out of page tables: use what got mapped, 2 MiB at a time.
             // (Before static constructors: no log yet.)
             serial_write("sarab: warning: out of page tables: some RAM is not used\n");
             end = a;
         }
-        if (end > start)
-            g_free[g_free_count++] = { start, end };
+        g_free[g_free_count] = { start, end }; // g_free has one to spare
+        g_free_count += usize((end > start) & (g_free_count < max_regions));
     }
 
     write_cr3(u64(g_pml4));

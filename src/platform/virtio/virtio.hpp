@@ -18,55 +18,57 @@ namespace sarab::platform::virtio {
 extern log::Source platform_log;
 
 // ---- CPU instructions --------------------------------------------------------------------
-inline void outb(u16 port, u8 value) { asm volatile("outb %0, %1" : : "a"(value), "Nd"(port)); }
-inline void outl(u16 port, u32 value) { asm volatile("outl %0, %1" : : "a"(value), "Nd"(port)); }
-inline u8 inb(u16 port)
+// Always inlined: -Os would otherwise make a function of some, and under TCG each call and
+// each return to a caller begins a new translation block (docs/performance.md).
+[[gnu::always_inline]] inline void outb(u16 port, u8 value) { asm volatile("outb %0, %1" : : "a"(value), "Nd"(port)); }
+[[gnu::always_inline]] inline void outl(u16 port, u32 value) { asm volatile("outl %0, %1" : : "a"(value), "Nd"(port)); }
+[[gnu::always_inline]] inline u8 inb(u16 port)
 {
     u8 value;
     asm volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
     return value;
 }
-inline u64 rdtsc()
+[[gnu::always_inline]] inline u64 rdtsc()
 {
     u32 lo, hi;
     asm volatile("rdtsc" : "=a"(lo), "=d"(hi) : : "memory"); // ordered with memory, for timing
     return (u64(hi) << 32) | lo;
 }
-inline u64 rdmsr(u32 msr)
+[[gnu::always_inline]] inline u64 rdmsr(u32 msr)
 {
     u32 lo, hi;
     asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
     return (u64(hi) << 32) | lo;
 }
-inline void wrmsr(u32 msr, u64 value)
+[[gnu::always_inline]] inline void wrmsr(u32 msr, u64 value)
 {
     asm volatile("wrmsr" : : "c"(msr), "a"(u32(value)), "d"(u32(value >> 32)) : "memory");
 }
 struct CpuidResult {
     u32 eax, ebx, ecx, edx;
 };
-inline CpuidResult cpuid(u32 leaf, u32 subleaf = 0)
+[[gnu::always_inline]] inline CpuidResult cpuid(u32 leaf, u32 subleaf = 0)
 {
     CpuidResult r;
     asm volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
     return r;
 }
-inline u64 read_cr2()
+[[gnu::always_inline]] inline u64 read_cr2()
 {
     u64 v;
     asm volatile("mov %%cr2, %0" : "=r"(v));
     return v;
 }
-inline u64 read_cr3()
+[[gnu::always_inline]] inline u64 read_cr3()
 {
     u64 v;
     asm volatile("mov %%cr3, %0" : "=r"(v));
     return v;
 }
-inline void write_cr3(u64 v) { asm volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
-inline u32 mmio_read32(u64 address) { return *reinterpret_cast<volatile u32*>(address); }
-inline void mmio_write32(u64 address, u32 value) { *reinterpret_cast<volatile u32*>(address) = value; }
-[[noreturn]] inline void halt_forever()
+[[gnu::always_inline]] inline void write_cr3(u64 v) { asm volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
+[[gnu::always_inline]] inline u32 mmio_read32(u64 address) { return *reinterpret_cast<volatile u32*>(address); }
+[[gnu::always_inline]] inline void mmio_write32(u64 address, u32 value) { *reinterpret_cast<volatile u32*>(address) = value; }
+[[noreturn, gnu::always_inline]] inline void halt_forever()
 {
     for (;;)
         asm volatile("cli; hlt");
