@@ -8,24 +8,14 @@ void console_write(std::string_view text);
 
 namespace sarab::log {
 
-namespace {
 // Constant-initialised, so that sources constructed during static initialisation, in any
 // order, find a valid list.
-constinit Source* g_first = nullptr;
-constinit Level g_default = Level::info;
-} // namespace
-
-Source::Source(const char* name, Level level)
-    : m_name(name)
-    , m_level(level == Level::info ? g_default : level)
-    , m_next(g_first)
-{
-    g_first = this;
-}
+constinit Source* detail::g_first_source = nullptr;
+constinit Level detail::g_default_level = Level::info;
 
 Source::~Source()
 {
-    for (Source** link = &g_first; *link; link = &(*link)->m_next) {
+    for (Source** link = &detail::g_first_source; *link; link = &(*link)->m_next) {
         if (*link == this) {
             *link = m_next;
             break;
@@ -33,8 +23,8 @@ Source::~Source()
     }
 }
 
-Source* Source::first() { return g_first; }
-Level default_level() { return g_default; }
+Source* Source::first() { return detail::g_first_source; }
+Level default_level() { return detail::g_default_level; }
 
 std::string_view level_name(Level level)
 {
@@ -89,11 +79,11 @@ bool configure(std::string_view spec, FormatBuffer& error)
         }
         if (!source.empty()) {
             bool known = false;
-            for (Source* s = g_first; s; s = s->next())
+            for (Source* s = detail::g_first_source; s; s = s->next())
                 known = known || source == s->name();
             if (!known) {
                 format_to(error, "unknown log source '{}' (known:", source);
-                for (Source* s = g_first; s; s = s->next())
+                for (Source* s = detail::g_first_source; s; s = s->next())
                     format_to(error, " {}", s->name());
                 error.append(')');
                 return false;
@@ -107,13 +97,13 @@ bool configure(std::string_view spec, FormatBuffer& error)
     }
     for (usize i = 0; i < count; ++i) {
         if (items[i].source.empty()) {
-            g_default = items[i].level;
-            for (Source* s = g_first; s; s = s->next())
+            detail::g_default_level = items[i].level;
+            for (Source* s = detail::g_first_source; s; s = s->next())
                 s->set_level(items[i].level);
         }
     }
     for (usize i = 0; i < count; ++i) {
-        for (Source* s = g_first; s; s = s->next()) {
+        for (Source* s = detail::g_first_source; s; s = s->next()) {
             if (!items[i].source.empty() && items[i].source == s->name())
                 s->set_level(items[i].level);
         }

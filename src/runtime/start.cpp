@@ -30,22 +30,21 @@ void print_devices()
 // backtrace from app_main then names both, down to the boot code.
 [[gnu::noinline]] int start_image()
 {
-    std::string_view image = platform::image_name();
     InlineFormatBuffer<512> error;
     switch (parse_boot_arguments(platform::boot_arguments(), error)) {
     case ParseOutcome::help:
-        print_boot_usage(image);
+        print_boot_usage(platform::image_name());
         print_devices();
         return 0;
     case ParseOutcome::error:
-        println("{}: error: {}", image, error.view());
+        println("{}: error: {}", platform::image_name(), error.view());
         return 2;
     case ParseOutcome::ok:
         break;
     }
     // Every source starts at the default level (info): only a given --log changes anything.
     if (g_log_spec.was_given() && !log::configure(g_log_spec.value(), error)) {
-        println("{}: error: bad value for --log: {}", image, error.view());
+        println("{}: error: bad value for --log: {}", platform::image_name(), error.view());
         return 2;
     }
 
@@ -59,7 +58,7 @@ void print_devices()
         error.clear();
         auto opened = d->open_declared(error);
         if (!opened) {
-            println("{}: error: {} device '{}': {}", image, d->kind(), d->name(), error.view());
+            println("{}: error: {} device '{}': {}", platform::image_name(), d->kind(), d->name(), error.view());
             return opened.error() == OpenError::not_bound ? 2 : 1;
         }
         log::debug(g_log, "{} device '{}' is open", d->kind(), d->name());

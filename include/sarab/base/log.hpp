@@ -26,10 +26,25 @@ bool parse_level(std::string_view, Level&);
 
 inline constexpr Level compiled_min_level = Level(SARAB_LOG_MIN_LEVEL);
 
+class Source;
+namespace detail {
+// The registry of sources, newest first, and the level of sources --log did not name. Here so
+// that a source's constructor is inline: static initialisation is on an image's way to its
+// first line, where a call costs (docs/performance.md).
+extern constinit Source* g_first_source;
+extern constinit Level g_default_level;
+}
+
 class Source {
 public:
     // Sources are namespace-scope objects; they register themselves as they are constructed.
-    explicit Source(const char* name, Level level = Level::info);
+    [[gnu::always_inline]] explicit Source(const char* name, Level level = Level::info)
+        : m_name(name)
+        , m_level(level == Level::info ? detail::g_default_level : level)
+        , m_next(detail::g_first_source)
+    {
+        detail::g_first_source = this;
+    }
     ~Source();
     Source(const Source&) = delete;
     Source& operator=(const Source&) = delete;

@@ -67,17 +67,18 @@ void split_command_line(const StartInfo& info)
         g_command_line[n] = text[n];
     g_command_line[n] = 0;
     // Plain loops over the bytes: under TCG, code that runs once costs by the branch, and
-    // string_view's find and substr are calls (with their own checks) at -Os.
+    // string_view's find and substr are calls (with their own checks) at -Os. The line ends
+    // in a NUL, and (c | 0x20) == ' ' holds for a space and for NUL alone: one test for both.
     bool after_separator = false;
-    for (usize i = 0; i < n && g_word_count < max_words;) {
-        if (g_command_line[i] == ' ') {
-            ++i;
-            continue;
-        }
-        usize start = i;
-        while (i < n && g_command_line[i] != ' ')
-            ++i;
-        std::string_view word(g_command_line + start, i - start);
+    for (const char* p = g_command_line; g_word_count < max_words;) {
+        while (*p == ' ')
+            ++p;
+        if (*p == 0)
+            break;
+        const char* start = p;
+        while ((*p | 0x20) != ' ')
+            ++p;
+        std::string_view word(start, usize(p - start));
         switch (after_separator ? WordKind::application : classify_word(word)) {
         case WordKind::application:
             g_words[g_word_count++] = word;
