@@ -1,7 +1,10 @@
 #include <sarab/base/format.hpp>
+#include <sarab/base/print.hpp>
+#include <sarab/platform/simulated.hpp>
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 
 using namespace sarab;
@@ -96,4 +99,27 @@ TEST(Format, TruncatesWithoutOverflow)
     format_to(out, "{} and more", 123456);
     EXPECT_EQ(out.view(), "123456 a");
     EXPECT_TRUE(out.truncated());
+}
+
+TEST(Print, LinesEndWithANewlineAndLongOnesAreCut)
+{
+    platform::sim::reset();
+    println("plain");
+    println("{} and {}", 1, "two");
+    println("braces {{}} stay escapes");
+    EXPECT_EQ(platform::sim::console_output(), "plain\n1 and two\nbraces {} stay escapes\n");
+
+    // A plain line too long for the copy goes through the formatter, which cuts it at 1 KiB.
+    static constexpr auto long_text = [] {
+        std::array<char, 1101> text {};
+        for (usize i = 0; i < 1100; ++i)
+            text[i] = char('a' + i % 26);
+        return text;
+    }();
+    platform::sim::reset();
+    println(std::string_view(long_text.data(), 1100));
+    const std::string& out = platform::sim::console_output();
+    EXPECT_EQ(out.size(), 1024u);
+    EXPECT_EQ(out.substr(0, 1023), std::string_view(long_text.data(), 1023));
+    EXPECT_EQ(out.back(), '\n');
 }
