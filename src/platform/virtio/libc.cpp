@@ -11,8 +11,8 @@
 //
 // This file is built with -fno-builtin -fno-tree-loop-distribute-patterns (CMakeLists.txt) so
 // that GCC does not turn these loops back into calls to themselves. The four that the compiler
-// calls on its own are kept visible to the link: link-time optimisation may turn a loop into a
-// call to memcpy after it has decided, seeing no call, that memcpy is not needed.
+// calls on its own are marked used: GCC's link-time optimisation may turn a loop into a call
+// to memcpy after it has decided, seeing no call, that memcpy is not needed.
 #include "virtio.hpp"
 
 #include <sarab/base/format.hpp>
@@ -30,7 +30,7 @@ extern "C" {
 
 // Eight bytes a turn, then the rest a byte at a time: under QEMU's TCG each turn of a rep
 // instruction costs about as much as a loop turn, whatever its width.
-[[gnu::externally_visible]] void* memcpy(void* __restrict to, const void* __restrict from, std::size_t n)
+[[gnu::used]] void* memcpy(void* __restrict to, const void* __restrict from, std::size_t n)
 {
     void* result = to;
     std::size_t words = n / 8, rest = n % 8;
@@ -39,7 +39,7 @@ extern "C" {
     return result;
 }
 
-[[gnu::externally_visible]] void* memset(void* to, int c, std::size_t n)
+[[gnu::used]] void* memset(void* to, int c, std::size_t n)
 {
     void* result = to;
     std::size_t words = n / 8, rest = n % 8;
@@ -49,7 +49,7 @@ extern "C" {
     return result;
 }
 
-[[gnu::externally_visible]] void* memmove(void* to, const void* from, std::size_t n)
+[[gnu::used]] void* memmove(void* to, const void* from, std::size_t n)
 {
     auto* d = static_cast<unsigned char*>(to);
     auto* s = static_cast<const unsigned char*>(from);
@@ -62,7 +62,7 @@ extern "C" {
     return to;
 }
 
-[[gnu::externally_visible]] int memcmp(const void* a, const void* b, std::size_t n)
+[[gnu::used]] int memcmp(const void* a, const void* b, std::size_t n)
 {
     auto* x = static_cast<const unsigned char*>(a);
     auto* y = static_cast<const unsigned char*>(b);
