@@ -117,32 +117,6 @@ void format_value(FormatBuffer& out, std::chrono::nanoseconds value, const Forma
 
 namespace detail {
 
-static FormatSpec parse_spec(std::string_view text)
-{
-    FormatSpec spec;
-    usize i = 0;
-    if (i < text.size() && (text[i] == '<' || text[i] == '>'))
-        spec.align = text[i++];
-    if (i < text.size() && text[i] == '0') {
-        spec.fill = '0';
-        ++i;
-    }
-    unsigned width = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9')
-        width = width * 10 + unsigned(text[i++] - '0');
-    spec.width = u8(width > 255 ? 255 : width);
-    if (i < text.size() && text[i] == '.') {
-        ++i;
-        int precision = 0;
-        while (i < text.size() && text[i] >= '0' && text[i] <= '9')
-            precision = precision * 10 + (text[i++] - '0');
-        spec.precision = i8(precision > 100 ? 100 : precision);
-    }
-    if (i < text.size())
-        spec.type = text[i];
-    return spec;
-}
-
 void vformat_to(FormatBuffer& out, std::string_view fmt, std::span<const FormatArg> args)
 {
     usize next_arg = 0;
@@ -177,7 +151,7 @@ void vformat_to(FormatBuffer& out, std::string_view fmt, std::span<const FormatA
         std::string_view inside = fmt.substr(i + 1, close - i - 1);
         FormatSpec spec;
         if (!inside.empty() && inside[0] == ':')
-            spec = parse_spec(inside.substr(1));
+            parse_spec(inside.substr(1), spec); // what it can of a spec that is not valid
         if (next_arg < args.size()) {
             const FormatArg& arg = args[next_arg++];
             arg.format(out, arg.value, spec);

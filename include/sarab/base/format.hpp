@@ -117,6 +117,47 @@ constexpr RuntimeFormat runtime_format(std::string_view text) { return { text };
 
 namespace detail {
 
+// Reads a placeholder's spec (what follows its colon) into `spec`; the reason it is not valid,
+// or null. The run-time formatter uses what it can of a spec that is not valid; the
+// compile-time check (check_format) refuses it.
+constexpr const char* parse_spec(std::string_view text, FormatSpec& spec)
+{
+    usize i = 0;
+    auto digit = [&] { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
+    if (i < text.size() && (text[i] == '<' || text[i] == '>'))
+        spec.align = text[i++];
+    if (i < text.size() && text[i] == '0') {
+        spec.fill = '0';
+        ++i;
+    }
+    unsigned width = 0;
+    while (digit()) {
+        width = width * 10 + unsigned(text[i++] - '0');
+        width = width > 255 ? 255 : width;
+    }
+    spec.width = u8(width);
+    const char* reason = nullptr;
+    if (i < text.size() && text[i] == '.') {
+        ++i;
+        if (!digit())
+            reason = "a precision '.' without digits";
+        unsigned precision = 0;
+        while (digit()) {
+            precision = precision * 10 + unsigned(text[i++] - '0');
+            precision = precision > 100 ? 100 : precision;
+        }
+        spec.precision = i8(precision);
+    }
+    if (i < text.size()) {
+        spec.type = text[i++];
+        if (!reason && std::string_view("xXboc").find(spec.type) == std::string_view::npos)
+            reason = "an unknown type in a placeholder (x, X, b, o, c)";
+    }
+    if (!reason && i < text.size())
+        reason = "a placeholder is {} or {:SPEC}, SPEC being [<>][0][WIDTH][.PRECISION][TYPE]";
+    return reason;
+}
+
 // What is wrong with a format for `arguments` values, or null. `plain` says whether it is
 // text without braces, which is then copied as it is.
 constexpr const char* check_format(std::string_view fmt, usize arguments, bool& plain)
@@ -139,31 +180,16 @@ constexpr const char* check_format(std::string_view fmt, usize arguments, bool& 
             continue;
         }
         ++placeholders;
-        usize j = i + 1;
-        if (j < fmt.size() && fmt[j] == ':') {
-            ++j;
-            if (j < fmt.size() && (fmt[j] == '<' || fmt[j] == '>'))
-                ++j;
-            while (j < fmt.size() && fmt[j] >= '0' && fmt[j] <= '9')
-                ++j;
-            if (j < fmt.size() && fmt[j] == '.') {
-                ++j;
-                if (j == fmt.size() || fmt[j] < '0' || fmt[j] > '9')
-                    return "a precision '.' without digits";
-                while (j < fmt.size() && fmt[j] >= '0' && fmt[j] <= '9')
-                    ++j;
-            }
-            if (j < fmt.size() && fmt[j] != '}') {
-                if (std::string_view("xXboc").find(fmt[j]) == std::string_view::npos)
-                    return "an unknown type in a placeholder (x, X, b, o, c)";
-                ++j;
-            }
-        }
-        if (j == fmt.size())
+        usize close = fmt.find('}', i);
+        if (close == std::string_view::npos)
             return "a '{' that is never closed: write '{{' for a brace";
-        if (fmt[j] != '}')
+        std::string_view inside = fmt.substr(i + 1, close - i - 1);
+        if (!inside.empty() && inside[0] != ':')
             return "a placeholder is {} or {:SPEC}, SPEC being [<>][0][WIDTH][.PRECISION][TYPE]";
-        i = j;
+        FormatSpec spec;
+        if (const char* reason = inside.empty() ? nullptr : parse_spec(inside.substr(1), spec))
+            return reason;
+        i = close;
     }
     if (placeholders < arguments)
         return "more arguments than placeholders";

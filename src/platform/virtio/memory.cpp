@@ -31,6 +31,8 @@
 #include <sarab/base/log.hpp>
 #include <sarab/base/verify.hpp>
 
+#include <algorithm>
+
 namespace sarab::platform::virtio {
 
 namespace {
@@ -190,7 +192,7 @@ std::span<const Region> memory_init(std::span<const Region> ram)
         if (start >= end)
             continue; // all of it lies below the end of the image
         u64 a = start < g_image_top ? g_image_top : start;
-        u64 large_end = align_down(end, large_page) < gib ? align_down(end, large_page) : gib;
+        u64 large_end = std::min(align_down(end, large_page), gib);
         large_end = a % large_page ? a : large_end; // not aligned: map_range does it all
         for (; a < large_end; a += large_page)
             pd[a / large_page] = a | read_write | large;

@@ -28,6 +28,12 @@ extern log::Source platform_log;
     asm volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
     return value;
 }
+[[gnu::always_inline]] inline u32 inl(u16 port)
+{
+    u32 value;
+    asm volatile("inl %1, %0" : "=a"(value) : "Nd"(port));
+    return value;
+}
 [[gnu::always_inline]] inline u64 rdtsc()
 {
     u32 lo, hi;
@@ -113,12 +119,6 @@ void heap_init(std::span<const Region> free_ram); // the heap's RAM; laid out at
 void time_init();                                 // PICs masked, LAPIC timer (the TSC's rate: first read)
 // Maps device registers (uncached, no execute); only before sealing. False when it cannot.
 bool map_device(u64 address, u64 size);
-inline u32 inl(u16 port)
-{
-    u32 value;
-    asm volatile("inl %1, %0" : "=a"(value) : "Nd"(port));
-    return value;
-}
 void memory_seal();                               // page tables and descriptor tables read-only
 bool memory_sealed();
 // A device acquired after start-up (sealing): logs why it cannot be, and says so.
