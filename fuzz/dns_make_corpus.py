@@ -83,6 +83,15 @@ a\\.b.example.org. TXT "x;y" ; a comment
 \\065\\066.example.org. A 198.18.0.5
 """,
     "bad_paren.zone": "$TTL 60\n@ SOA ns h ( 1 2 3 4 5\n",
+    # RDATA in the generic form of known types: an SOA whose timers use all 32 bits, and a CAA.
+    "generic.zone": """$ORIGIN example.org.
+@ 60 SOA \\# 22 00 00 ffffffff ffffffff ffffffff ffffffff ffffffff
+@ 60 NS ns
+caa 60 CAA \\# 8 00 05 6973737565 61
+""",
+    # Long names full of bytes that are written escaped (\\DDD), near the 255-byte limit.
+    "long_names.zone": "$ORIGIN " + ".".join(["\\255" * 60] * 3) + ".org.\n$TTL 60\n"
+    + "@ SOA ns\\000\\000 host\\255 1 2 3 4 5\n@ NS ns\\000\\000\n",
 }
 
 for directory, files, mode in (("dns_message", messages, "wb"), ("dns_zone", zones, "w")):

@@ -49,9 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     // The SOA first, as the parser requires.
     std::string again_text;
     {
-        InlineFormatBuffer<1200> soa;
+        // Three names of up to 255 bytes, each byte written as up to four characters.
+        InlineFormatBuffer<3 * 4 * 255 + 100> soa;
         format_to(soa, "{} {} IN SOA ", zone->origin(), zone->soa().ttl);
         format_rdata(soa, u16(RrType::soa), zone->rdata(zone->soa(), 0));
+        VERIFY(!soa.truncated());
         again_text = std::string(soa.view()) + "\n" + text_of(*zone);
     }
     auto again = parse_zone(again_text, "again.zone", nullptr);

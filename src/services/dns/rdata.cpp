@@ -235,6 +235,19 @@ bool put_name(std::vector<u8>& out, const Token& field, const Name& origin)
     return true;
 }
 
+// RFC 8659 4.1.1: a CAA tag is 1 to 15 letters and digits.
+bool caa_tag_valid(std::string_view tag)
+{
+    if (tag.empty() || tag.size() > 15)
+        return false;
+    for (char c : tag) {
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum)
+            return false;
+    }
+    return true;
+}
+
 // Length of the uncompressed name at the start of `data`, or 0 if there is none.
 usize name_length(std::span<const u8> data)
 {
@@ -363,7 +376,9 @@ bool rdata_valid(u16 type, std::span<const u8> rdata)
             at += 1 + usize(rdata[at]);
         return at == rdata.size();
     }
-    case RrType::caa: return rdata.size() >= 2 && rdata[1] >= 1 && 2u + rdata[1] <= rdata.size();
+    case RrType::caa:
+        return rdata.size() >= 2 && 2u + rdata[1] <= rdata.size()
+            && caa_tag_valid({ reinterpret_cast<const char*>(rdata.data() + 2), rdata[1] });
     default: return true;
     }
 }
@@ -481,8 +496,12 @@ ErrorOr<void, RdataError> parse_rdata(u16 type, std::span<const Token> fields, c
         if (!serial)
             return fail(2, RdataError::bad_number);
         put_u32(out, *serial);
+        // The four timers are 32-bit numbers on the wire (RFC 1035 3.3.13): a plain number
+        // may use all 32 bits, as format_rdata writes them; one with units is a TTL.
         for (usize i = 3; i < 7; ++i) {
-            auto v = parse_ttl(fields[i].text);
+            auto v = parse_decimal<u32>(fields[i].text, 0xffffffff);
+            if (!v)
+                v = parse_ttl(fields[i].text);
             if (!v)
                 return fail(i, RdataError::bad_number);
             put_u32(out, *v);
@@ -507,13 +526,8 @@ ErrorOr<void, RdataError> parse_rdata(u16 type, std::span<const Token> fields, c
         if (!flags)
             return fail(0, RdataError::bad_number);
         std::string_view tag = fields[1].text;
-        if (tag.empty() || tag.size() > 15)
+        if (!caa_tag_valid(tag))
             return fail(1, RdataError::bad_tag);
-        for (char c : tag) {
-            bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-            if (!alnum)
-                return fail(1, RdataError::bad_tag);
-        }
         out.push_back(*flags);
         out.push_back(u8(tag.size()));
         out.insert(out.end(), tag.begin(), tag.end());
