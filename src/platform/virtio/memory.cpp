@@ -124,7 +124,7 @@ std::span<const Region> memory_init(std::span<const Region> ram)
     constexpr u32 efer = 0xc0000080;
     g_no_execute = (rdmsr(efer) & (1u << 11)) << (63 - 11);
     const u64 nx = g_no_execute;
-    const u64 read_only = present | nx, read_write = present | writable | nx;
+    const u64 read_write = present | writable | nx;
     const u64 device = present | writable | write_through | no_cache | nx;
     const u64 text_start = u64(__text_start), text_end = u64(__text_end), rodata_end = u64(__rodata_end);
     const u64 image_end = align_up(u64(__image_end), page);
@@ -154,15 +154,12 @@ std::span<const Region> memory_init(std::span<const Region> ram)
     // read-only: with map_range's check, every mapping is writable or executable, never both.
     for (usize i = 0; i < image_tables; ++i)
         pd[i] = u64(g_image_pts + i * 512) | present | writable;
+    // Each page's rights come from comparisons, without a branch (this file's top): writable
+    // from the end of rodata on, executable only in text.
     for (u64 a = page; a < g_image_top; a += page) {
-        u64 flags = read_write;
-        if (a < rodata_end)
-            flags = read_only;
-        if (a < text_end)
-            flags = present;
-        if (a < text_start)
-            flags = read_only;
-        g_image_pts[a / page] = a | flags;
+        u64 write = writable & -u64(a >= rodata_end);
+        u64 no_execute = nx & -u64((a < text_start) | (a >= text_end));
+        g_image_pts[a / page] = a | present | write | no_execute;
     }
     g_image_pts[u64(sarab_stack_main_guard) / page] = 0;
     for (int i = 0; i < SARAB_IST_COUNT; ++i)
@@ -215,12 +212,17 @@ void memory_seal()
     // The last writes to the tables: from here on the sealed range (the page-table pool and the
     // descriptor tables, image.ld) is read-only to every instruction. It lies in the image,
     // whose 4 KiB pages are g_image_pts (in the pool itself, so all entries are written
-    // first). Then each page's old translation is dropped (invlpg), which under TCG costs far
-    // less than a reload of CR3 that drops them all.
+    // first). Then the old translations of the pages in use are dropped (invlpg), which under
+    // TCG costs far less than a reload of CR3 that drops them all: the descriptor tables, which
+    // come first (image.ld), and the tables taken from the pool. A table never taken is linked
+    // from no table, so the CPU never reads it, and a stale writable translation of it could
+    // change no mapping.
     const u64 start = u64(__sealed_start), end = u64(__sealed_end);
     for (u64 a = start; a < end; a += page)
         g_image_pts[a / page] = a | present | g_no_execute;
-    for (u64 a = start; a < end; a += page)
+    static_assert(sizeof g_pool[0] == page);
+    const u64 used_end = u64(g_pool[g_pool_used]);
+    for (u64 a = start; a < used_end; a += page)
         asm volatile("invlpg (%0)" : : "r"(a) : "memory");
     g_sealed = true;
     if (!g_no_execute)

@@ -9,19 +9,18 @@ namespace sarab::platform::virtio {
 
 namespace {
 constexpr u16 com1 = 0x3f8;
-constexpr u16 reg_data = 0, reg_interrupts = 1, reg_fifo = 2, reg_line = 3, reg_modem = 4, reg_status = 5;
+constexpr u16 reg_data = 0, reg_interrupts = 1, reg_line = 3, reg_status = 5;
 constexpr u8 status_transmit_empty = 0x20;
 } // namespace
 
 void serial_init()
 {
-    outb(com1 + reg_interrupts, 0x00);
-    outb(com1 + reg_line, 0x80); // divisor latch
-    outb(com1 + reg_data, 0x01); // 115200 baud
-    outb(com1 + reg_interrupts, 0x00);
+    // The 16550s of VMMs (QEMU's, Firecracker's and Cloud Hypervisor's) send what is written
+    // to them at once, whatever the speed: only the line's format is set, which also clears
+    // the divisor latch bit that firmware may have left set, and the interrupts stay off.
+    // (Each write is an exit to the VMM.)
     outb(com1 + reg_line, 0x03); // 8 bits, no parity, 1 stop bit
-    outb(com1 + reg_fifo, 0xc7); // FIFOs on and cleared
-    outb(com1 + reg_modem, 0x03); // DTR, RTS; OUT2 clear: no interrupts reach the CPU
+    outb(com1 + reg_interrupts, 0x00);
 }
 
 void serial_write(std::string_view text)
