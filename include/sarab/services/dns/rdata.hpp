@@ -47,7 +47,9 @@ std::optional<u16> class_from_text(std::string_view); // "IN", "CLASS1", ...
 
 // Appends the wire RDATA of `type` given as `fields` to `out`. Relative names in the data
 // complete with `origin`. On error, `bad_field` is the index of the field at fault (or
-// fields.size() when one is missing).
+// fields.size() when one is missing). An SOA's four timers are plain numbers up to 2^32-1 or
+// times with units (parse_ttl); a CAA's tag is 1 to 15 letters and digits (RFC 8659), in the
+// text form and the \# form alike. What format_rdata writes parses back to the same RDATA.
 ErrorOr<void, RdataError> parse_rdata(u16 type, std::span<const Token> fields, const Name& origin,
     std::vector<u8>& out, usize& bad_field);
 
