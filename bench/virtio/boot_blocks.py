@@ -9,13 +9,21 @@ emulated TLB that QEMU generates (docs/performance.md, "Start-up, sixth pass"). 
 are the start-up's cost without the noise of timing on a shared machine; they leave out what
 QEMU spends on devices and on its own first use of a code path.
 
-    bench/virtio/boot_blocks.py [IMAGE] [--top N] [--by-file N] [--args "BOOT ARGS"]
+    bench/virtio/boot_blocks.py [IMAGE] [--top N] [--by-file N] [--args "BOOT ARGS"] [--timeline]
 
 IMAGE defaults to build/virtio/apps/hello/hello; --top N lists the N functions with the most
 blocks (symbol names from the image, as QEMU prints them); --by-file N the N source files
 with the most, each block counted where its first instruction was written (addr2line, with
 inlining: link-time optimisation merges functions, the debug information still tells them
 apart); --args defaults to --count=1.
+
+--timeline boots the image once more with QEMU's translate_block trace event, whose log lines
+carry the host time in microseconds (-msg timestamp=on), and prints each block translated on
+the way to the first console byte: when it was translated after entry, the time until the next
+one (its translation and its run, and the trace's own write), and where its code was written.
+Tracing adds some 4 us to every block, so read the gaps against each other, not as absolute
+costs; large gaps are loops, exits to QEMU or QEMU's own work (docs/performance.md, "Start-up,
+eighth pass").
 """
 import argparse
 import collections
@@ -31,18 +39,61 @@ parser.add_argument("image", nargs="?", default=os.path.join(root, "build/virtio
 parser.add_argument("--top", type=int, default=0)
 parser.add_argument("--by-file", type=int, default=0)
 parser.add_argument("--args", default="--count=1")
+parser.add_argument("--timeline", action="store_true")
 options = parser.parse_args()
 if not os.path.isfile(options.image):
     sys.exit(f"no image {options.image}: ./sarab build -t virtio examples/hello")
 
-with tempfile.TemporaryDirectory() as tmp:
-    log = os.path.join(tmp, "in_asm.log")
-    subprocess.run(["qemu-system-x86_64", "-machine", "microvm,auto-kernel-cmdline=off", "-accel", "tcg", "-cpu", "max",
-                    "-m", "64M", "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none",
-                    "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-serial", "null",
-                    "-kernel", options.image, "-append", options.args, "-d", "in_asm", "-D", log],
-                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=60)
-    text = open(log, errors="replace").read()
+
+def boot_with_log(log_options):
+    """Boots the image once under TCG with QEMU's log options; returns the log's text."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "qemu.log")
+        subprocess.run(["qemu-system-x86_64", "-machine", "microvm,auto-kernel-cmdline=off", "-accel", "tcg", "-cpu", "max",
+                        "-m", "64M", "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none",
+                        "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-serial", "null",
+                        "-kernel", options.image, "-append", options.args, "-D", log] + log_options,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=60)
+        return open(log, errors="replace").read()
+
+
+def print_timeline():
+    symbols = subprocess.run(["nm", "-n", options.image], capture_output=True, text=True, check=True).stdout.splitlines()
+    entry = {int(line.split()[0], 16) for line in symbols if line.endswith(" sarab_pvh_entry")}
+    console = {int(line.split()[0], 16) for line in symbols if "serial_write" in line}
+    text = boot_with_log(["-msg", "timestamp=on", "-trace", "translate_block"])
+    # "PID@SECONDS.MICROSECONDS:translate_block tb:..., pc:0x..., tb_code:..."
+    events = [(int(m[1]) * 1_000_000 + int(m[2]), int(m[3], 16))
+              for m in re.finditer(r"\d+@(\d+)\.(\d+):translate_block .*?pc:0x([0-9a-f]+)", text)]
+    first = next((i for i, (_, pc) in enumerate(events) if pc in entry), None)
+    last = next((i for i, (_, pc) in enumerate(events) if pc in console and first is not None and i > first), None)
+    if first is None or last is None:
+        sys.exit(f"{options.image}: no translate_block events from the PVH entry to the console (QEMU built without the log trace backend?)")
+    shown = events[first:last + 1]
+    where = subprocess.run(["addr2line", "-C", "-f", "-i", "-a", "-e", options.image] + [hex(pc) for _, pc in shown],
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    frames = []  # per block: [function, file:line, ...], innermost first
+    for line in where:
+        if line.startswith("0x"):
+            frames.append([])
+        else:
+            frames[-1].append(line)
+    start = shown[0][0]
+    print("  us after entry   gap  address  where (innermost function, source line; outermost function)")
+    for i, ((time, pc), lines) in enumerate(zip(shown, frames)):
+        gap = shown[i + 1][0] - time if i + 1 < len(shown) else 0
+        inner = lines[0] if lines else "?"
+        source = os.path.basename(lines[1]) if len(lines) > 1 else ""
+        outer = lines[-2] if len(lines) > 2 else ""
+        print(f"{time - start:15d} {gap:5d} {pc:8x}  {inner[:44]:44s} {source[:32]:32s} {outer[:40]}")
+    print(f"{len(shown) - 1} blocks, {shown[-1][0] - start} us from entry to the first console byte with tracing")
+
+
+if options.timeline:
+    print_timeline()
+    sys.exit(0)
+
+text = boot_with_log(["-d", "in_asm"])
 
 blocks = instructions = touching_memory = 0
 per_function = collections.Counter()
