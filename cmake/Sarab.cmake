@@ -138,6 +138,7 @@ function(sarab_add_unikernel name)
         list(APPEND stores ${store})
     endforeach()
     list(REMOVE_DUPLICATES stores)
+    set_property(GLOBAL APPEND PROPERTY SARAB_APPS ${name})
     if(SARAB_TARGET STREQUAL "virtio")
         sarab_add_virtio_image(${name} ${ARG_SOURCES})
     else()
@@ -160,6 +161,9 @@ function(sarab_add_hosted_image name)
     # Only what the application uses stays in the image; -rdynamic names the functions in a
     # hosted backtrace.
     target_link_options(${name} PRIVATE -Wl,--gc-sections -rdynamic)
+    if(SARAB_TARGET STREQUAL "sandbox")
+        target_link_libraries(${name} PRIVATE "${SARAB_SECCOMP_LIBRARY}")
+    endif()
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/apps/${name}")
 endfunction()
 

@@ -5,6 +5,8 @@
 // opened by name; block devices are files. Device names are bound with boot arguments:
 // --dev=NAME=tap:IFNAME, --dev=NAME=file:PATH, or --net=tap:IFNAME for every net device that
 // --dev does not name.
+#include "process_seal.hpp"
+
 #include <sarab/base/boot_args.hpp>
 #include <sarab/base/log.hpp>
 #include <sarab/platform/hosted.hpp>
@@ -203,6 +205,8 @@ HandleSet yield(u64 deadline_ns, HandleSet interest)
 // ---- network: tap devices ------------------------------------------------------------------
 
 static bool g_sealed = false; // seal() was called: no more acquisitions
+static bool g_process_sealed = false; // and the process too (sandbox: process_seal.hpp)
+static bool g_socket_net = false; // a net device is left to the socket stack
 
 // A device acquired after start-up (seal()): says why it cannot be.
 static bool refuse_after_seal(std::string_view name)
@@ -229,6 +233,7 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
     if (binding.empty()) {
         // Not an error by itself: a net::Interface then falls back to the socket stack.
         log::debug(g_log, "net device '{}' is bound to nothing (--net=tap:IF or --dev={}=tap:IF bind one)", name, name);
+        g_socket_net = true;
         return failure(NetError::not_bound);
     }
     if (binding.substr(0, 4) != "tap:" || binding.size() <= 4 || binding.size() - 4 >= IFNAMSIZ) {
@@ -461,7 +466,19 @@ void hosted::unwatch_fd(Handle h)
 std::span<const std::string_view> boot_arguments() { return g_args; }
 std::string_view image_name() { return g_image_name; }
 
-void seal() { g_sealed = true; }
+void seal()
+{
+    g_sealed = true;
+    int taps[max_handles], files[max_handles];
+    usize tap_count = 0, file_count = 0;
+    for (const Device& d : g_devices) {
+        if (d.kind == Kind::tap)
+            taps[tap_count++] = d.fd;
+        else if (d.kind == Kind::file)
+            files[file_count++] = d.fd;
+    }
+    g_process_sealed = hosted::seal_process({ { taps, tap_count }, { files, file_count }, g_socket_net });
+}
 
 void exit(int status)
 {
@@ -483,11 +500,15 @@ static void put_error(std::string_view text)
 // Names the frames of the image itself with addr2line (function, file and line, also for
 // static and cold-split functions, which the dynamic symbol table does not have); frames in
 // shared libraries get what glibc's backtrace_symbols knows. Falls back to raw addresses when
-// addr2line cannot be run.
+// addr2line cannot be run. A sealed sandbox cannot run it: there, the dynamic symbols only.
 static void print_backtrace()
 {
     void* frames[64];
     int n = ::backtrace(frames, 64);
+    if (g_process_sealed) { // no addr2line in a sandbox: what the dynamic symbols say
+        ::backtrace_symbols_fd(frames + 1, n - 1, STDERR_FILENO);
+        return;
+    }
     Dl_info self {};
     ::dladdr(reinterpret_cast<void*>(&print_backtrace), &self);
     char exe[512];
