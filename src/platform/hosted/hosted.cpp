@@ -486,7 +486,7 @@ void exit(int status)
 }
 
 // A panic goes to stderr, not the console: stdout may be a pipe that a consumer parses.
-static void put_error(std::string_view text)
+void hosted::put_error(std::string_view text)
 {
     while (!text.empty()) {
         ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
@@ -528,7 +528,7 @@ static void print_backtrace()
         format_to(text, "0x{:x}", offset);
         std::memcpy(address, text.view().data(), text.size());
         address[text.size()] = 0;
-        put_error("  ");
+        hosted::put_error("  ");
         pid_t child = ::fork();
         if (child == 0) {
             ::dup2(STDERR_FILENO, STDOUT_FILENO);
@@ -543,8 +543,8 @@ static void print_backtrace()
 
 void abort(std::string_view message)
 {
-    put_error(message);
-    put_error("\nbacktrace:\n");
+    hosted::put_error(message);
+    hosted::put_error("\nbacktrace:\n");
     print_backtrace();
     ::signal(SIGABRT, SIG_DFL);
     std::abort();

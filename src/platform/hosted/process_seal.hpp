@@ -10,6 +10,7 @@
 #include <sarab/base/types.hpp>
 
 #include <span>
+#include <string_view>
 
 namespace sarab::platform::hosted {
 
@@ -23,5 +24,8 @@ struct OpenDevices {
 // True when the process is now sealed (sandbox). A failure to seal ends the image: a
 // sandbox image never runs unsealed.
 bool seal_process(const OpenDevices& devices);
+
+// Writes to standard error, where reports of the image's end go (hosted.cpp).
+void put_error(std::string_view text);
 
 } // namespace sarab::platform::hosted

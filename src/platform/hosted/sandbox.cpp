@@ -39,17 +39,6 @@ namespace sarab::platform::hosted {
 
 namespace {
 
-void put_error(std::string_view text)
-{
-    while (!text.empty()) {
-        ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
-        if (n <= 0 && errno != EINTR)
-            return;
-        if (n > 0)
-            text.remove_prefix(usize(n));
-    }
-}
-
 [[noreturn]] void refuse_to_run(std::string_view what, int error)
 {
     InlineFormatBuffer<256> line;

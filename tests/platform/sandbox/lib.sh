@@ -7,16 +7,9 @@
 set -euo pipefail
 
 source_dir="${SARAB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}"
-if [ -n "${SARAB_SANDBOX_BUILD_DIR:-}" ]; then
-    [ "$(basename "$SARAB_SANDBOX_BUILD_DIR")" = sandbox ] || {
-        echo "FAIL: SARAB_SANDBOX_BUILD_DIR must be a build root's sandbox/ folder: $SARAB_SANDBOX_BUILD_DIR"
-        exit 1
-    }
-    export SARAB_BUILD_ROOT="$(dirname "$SARAB_SANDBOX_BUILD_DIR")"
-fi
-build_root="${SARAB_BUILD_ROOT:-$source_dir/build}"
+source "$source_dir/tests/lib/build_tree.sh"
+use_build_tree sandbox "${SARAB_SANDBOX_BUILD_DIR:-}"
 sandbox_dir="$build_root/sandbox"
-mkdir -p "$build_root"
 
 # sarab_locked ARGS...: runs ./sarab with the build tree's lock held.
 sarab_locked() {

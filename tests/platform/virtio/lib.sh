@@ -9,15 +9,8 @@
 set -euo pipefail
 
 source_dir="${SARAB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}"
-if [ -n "${SARAB_VIRTIO_BUILD_DIR:-}" ]; then
-    [ "$(basename "$SARAB_VIRTIO_BUILD_DIR")" = virtio ] || {
-        echo "FAIL: SARAB_VIRTIO_BUILD_DIR must be a build root's virtio/ folder: $SARAB_VIRTIO_BUILD_DIR"
-        exit 1
-    }
-    export SARAB_BUILD_ROOT="$(dirname "$SARAB_VIRTIO_BUILD_DIR")"
-fi
-build_root="${SARAB_BUILD_ROOT:-$source_dir/build}"
-mkdir -p "$build_root"
+source "$source_dir/tests/lib/build_tree.sh"
+use_build_tree virtio "${SARAB_VIRTIO_BUILD_DIR:-}"
 deadline="${SARAB_VIRTIO_TEST_TIMEOUT:-120}"
 work="$(mktemp -d)"
 failures=0
