@@ -5,6 +5,9 @@
 // opened by name; block devices are files. Device names are bound with boot arguments:
 // --dev=NAME=tap:IFNAME, --dev=NAME=file:PATH, or --net=tap:IFNAME for every net device that
 // --dev does not name.
+//
+// The sandbox target is this platform too: when start-up ends, seal() also seals the process
+// with a seccomp filter made from the devices then open (process_seal.hpp, sandbox.cpp).
 #include "process_seal.hpp"
 
 #include <sarab/base/boot_args.hpp>

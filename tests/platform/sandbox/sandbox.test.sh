@@ -4,7 +4,7 @@
 # devices need is left alone (heap, timers, clock, the socket stack, a file-backed block
 # device); and each thing a sandbox must refuse (opening a file, running a program, making a
 # process, mapping memory executable, a socket other than IPv4) stops the image by SIGSYS with
-# a report that names the system call.
+# a report that names the system call; a panic is reported as on hosted.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -41,6 +41,16 @@ for case in open:openat exec:execve fork:clone exec-memory:mmap packet-socket:so
         fail "--try=$attempt was allowed"
     fi
 done
+
+# A panic in a sealed image: its message and backtrace, then SIGABRT (128 + 6), as on hosted.
+status=0
+"$escape" --try=panic >"$work/panic.out" 2>"$work/panic.err" || status=$?
+[ "$status" -eq 134 ] || fail "--try=panic: status $status, not 134 (SIGABRT): $(cat "$work/panic.err")"
+grep -q "escape: a panic in a sealed image" "$work/panic.err" || fail "--try=panic: no message: $(cat "$work/panic.err")"
+grep -q "^backtrace:" "$work/panic.err" || fail "--try=panic: no backtrace: $(cat "$work/panic.err")"
+if grep -q "sandbox: the image made system call" "$work/panic.err"; then
+    fail "--try=panic: the panic's report made a refused call: $(cat "$work/panic.err")"
+fi
 
 # A file-backed block device: read, written and read back through the sealed process; the file
 # holds what was written.

@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 namespace {
 
 net::Interface service { "service", "used by --try=nothing: the socket stack's calls stay allowed" };
-BootArg<std::string_view> attempt { "try", "nothing", "open, exec, fork, exec-memory, packet-socket or nothing" };
+BootArg<std::string_view> attempt { "try", "nothing", "open, exec, fork, exec-memory, packet-socket, panic or nothing" };
 
 int try_it(std::string_view what)
 {
@@ -41,6 +41,8 @@ int try_it(std::string_view what)
     }
     if (what == "packet-socket")
         return ::socket(AF_PACKET, SOCK_RAW, 0);
+    if (what == "panic") // reported and ended by SIGABRT, as on hosted
+        VERIFY(false, "escape: a panic in a sealed image");
     return -2;
 }
 
