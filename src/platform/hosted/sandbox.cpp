@@ -29,7 +29,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <execinfo.h>
-#include <fcntl.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>

@@ -5,11 +5,9 @@
 #include <sarab/app.hpp>
 #include <sarab/net/interface.hpp>
 
-#include <cstdlib>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
