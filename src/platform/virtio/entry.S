@@ -2,9 +2,9 @@
  *
  * A PVH loader (QEMU -kernel, Firecracker, Cloud Hypervisor) enters sarab_pvh_entry in 32-bit
  * protected mode, paging off, interrupts off, with %ebx holding the physical address of the
- * hvm_start_info structure. This code maps the first GiB 1:1 with large pages (just
- * enough for the C++ start-up, which then builds the real W^X tables), enables SSE and long
- * mode, and calls sarab_virtio_start(start_info) on the main stack. It never returns.
+ * hvm_start_info structure. This code writes the image's W^X page tables (memory.cpp tells the
+ * whole layout; memory_init adds free RAM), enables SSE and long mode, and calls
+ * sarab_virtio_start(start_info) on the main stack. It never returns.
  *
  * Interrupt stubs save the general registers and hand a frame to C++ (exceptions), or do all
  * their work here (timer, spurious), so that no interrupt ever touches SSE registers that an
@@ -42,21 +42,81 @@ sarab_pvh_entry:
     /* bss is not cleared here: the loader gives it zero, as the ELF rules ask of it for the
        part of a segment beyond its file contents (image.ld). */
 
-    /* Boot page tables: PML4[0] -> PDPT, PDPT[0] -> PD, PD[i] -> 2 MiB page i, writable. */
-    mov $boot_pdpt, %eax
-    or $3, %eax
-    mov %eax, boot_pml4
-    mov $boot_pd, %eax
-    or $3, %eax
-    mov %eax, boot_pdpt
+    /* NX: %edi is the high half of a no-execute entry, bit 63, when the CPU has it (CPUID
+       0x80000001 EDX[20]); without NX the bit is reserved and stays clear. */
+    mov $0x80000001, %eax
+    cpuid
+    mov %edx, %edi
+    shr $20, %edi
+    and $1, %edi
+    shl $31, %edi
+
+    /* The final page tables, from the pool's first tables (layout.hpp), all clear at entry, so
+       that W^X holds from the first instruction in long mode; memory_init adds free RAM. The
+       image's 4 KiB pages: the null page is not mapped; below the image (start info, firmware
+       tables) and rodata are read-only; text is read + execute; data, bss, the stacks and
+       the heap up to the next 2 MiB are read + write. Only text is executable, and it is
+       read-only. Each page's rights come from comparisons, without a branch a page. The
+       null page is read-only too until memory_init unmaps it: the start info's memory map may
+       lie in it (QEMU's PVH option ROM on q35 and pc puts it at 0x5a8). */
+#define PT(n) (sarab_page_tables + (n) * SARAB_PAGE_SIZE)
     xor %ecx, %ecx
 1:  mov %ecx, %eax
-    shl $21, %eax
-    or $0x83, %eax                      /* present, writable, 2 MiB */
-    mov %eax, boot_pd(,%ecx,8)
+    shl $12, %eax                       /* the page's address */
+    cmp $__rodata_end, %eax             /* CF: below the end of rodata, so read-only */
+    sbb %edx, %edx
+    not %edx
+    and $2, %edx                        /* writable */
+    lea 1(%eax,%edx), %edx              /* | present */
+    mov %edx, PT(SARAB_PT_IMAGE)(,%ecx,8)
+    sub $__text_start, %eax
+    cmp $__text_size, %eax              /* CF: in text, so executable */
+    sbb %edx, %edx
+    not %edx
+    and %edi, %edx                      /* no execute */
+    mov %edx, PT(SARAB_PT_IMAGE) + 4(,%ecx,8)
     inc %ecx
-    cmp $512, %ecx
+    cmp $__image_pages, %ecx
     jb 1b
+    /* The guard page below each stack is not mapped (a page's entry is at its address / 512
+       in the tables, which cover the image from address 0). */
+    mov $sarab_stack_main_guard, %eax
+    shr $9, %eax
+    movl $0, PT(SARAB_PT_IMAGE)(%eax)
+    mov $sarab_ist_guards, %eax
+    .rept SARAB_IST_COUNT
+    mov %eax, %edx
+    shr $9, %edx
+    movl $0, PT(SARAB_PT_IMAGE)(%edx)
+    add $(SARAB_PAGE_SIZE + SARAB_IST_STACK_SIZE), %eax
+    .endr
+    /* The image's tables in the first GiB's directory. */
+    xor %ecx, %ecx
+    mov $PT(SARAB_PT_IMAGE) + 3, %eax   /* present, writable: the leaf decides */
+2:  mov %eax, PT(SARAB_PT_PD)(,%ecx,8)
+    add $SARAB_PAGE_SIZE, %eax
+    inc %ecx
+    cmp $__image_tables, %ecx
+    jb 2b
+    /* The upper tables, and the devices, each in a 2 MiB page of its own: present, writable,
+       write-through, uncached (0x1b), no execute. */
+#define PT_ENTRY(table, address, level) (PT(table) + (((address) >> (12 + 9 * (level))) & 511) * 8)
+    movl $PT(SARAB_PT_PDPT) + 3, PT(SARAB_PT_PML4)
+    movl $PT(SARAB_PT_PD) + 3, PT(SARAB_PT_PDPT)
+    movl $PT(SARAB_PT_PD_DEVICES) + 3, PT_ENTRY(SARAB_PT_PDPT, SARAB_LAPIC_BASE, 2)
+    movl $PT(SARAB_PT_LAPIC) + 3, PT_ENTRY(SARAB_PT_PD_DEVICES, SARAB_LAPIC_BASE, 1)
+    movl $PT(SARAB_PT_IOAPIC) + 3, PT_ENTRY(SARAB_PT_PD_DEVICES, SARAB_IOAPIC_BASE, 1)
+    movl $PT(SARAB_PT_MMIO) + 3, PT_ENTRY(SARAB_PT_PD_DEVICES, SARAB_MMIO_WINDOW, 1)
+    movl $SARAB_LAPIC_BASE + 0x1b, PT_ENTRY(SARAB_PT_LAPIC, SARAB_LAPIC_BASE, 0)
+    mov %edi, PT_ENTRY(SARAB_PT_LAPIC, SARAB_LAPIC_BASE, 0) + 4
+    movl $SARAB_IOAPIC_BASE + 0x1b, PT_ENTRY(SARAB_PT_IOAPIC, SARAB_IOAPIC_BASE, 0)
+    mov %edi, PT_ENTRY(SARAB_PT_IOAPIC, SARAB_IOAPIC_BASE, 0) + 4
+    .set window_page, 0
+    .rept SARAB_MMIO_WINDOW_PAGES
+    movl $SARAB_MMIO_WINDOW + window_page * SARAB_PAGE_SIZE + 0x1b, PT_ENTRY(SARAB_PT_MMIO, SARAB_MMIO_WINDOW, 0) + window_page * 8
+    mov %edi, PT_ENTRY(SARAB_PT_MMIO, SARAB_MMIO_WINDOW, 0) + window_page * 8 + 4
+    .set window_page, window_page + 1
+    .endr
 
     lgdt boot_gdt_pointer
 
@@ -64,19 +124,17 @@ sarab_pvh_entry:
     mov %cr4, %eax
     or $((1 << 5) | (1 << 9) | (1 << 10)), %eax
     mov %eax, %cr4
-    mov $boot_pml4, %eax
+    mov $PT(SARAB_PT_PML4), %eax
     mov %eax, %cr3
 
-    /* EFER: long mode, and no-execute pages when the CPU has them (CPUID 0x80000001 EDX[20]). */
-    mov $0x80000001, %eax
-    cpuid
-    mov %edx, %edi
+    /* EFER: long mode, and no-execute pages when the CPU has them (bit 31 of %edi to NXE,
+       bit 11). */
     mov $0xc0000080, %ecx
     rdmsr
     or $(1 << 8), %eax
-    shr $(20 - 11), %edi                /* NX (bit 20) to NXE (bit 11), without a branch */
-    and $(1 << 11), %edi
-    or %edi, %eax
+    mov %edi, %edx
+    shr $(31 - 11), %edx
+    or %edx, %eax
     wrmsr
 
     /* CR0: paging, write protection for the kernel too (WP), native FPU errors (NE), SSE
@@ -228,13 +286,7 @@ boot_gdt_pointer:
 sarab_entry_tsc:
     .quad 0
 
-/* ---- boot page tables and stacks (bss) --------------------------------------------------- */
-    .section .bss.boot, "aw", @nobits
-    .balign 4096
-boot_pml4: .skip 4096
-boot_pdpt: .skip 4096
-boot_pd: .skip 4096
-
+/* ---- stacks --------------------------------------------------------------------------------- */
 /* Stacks, each above a guard page that memory.cpp leaves unmapped. They need no zeroing: not
    in bss, which the entry clears. */
     .section .noinit.stacks, "aw", @nobits

@@ -34,3 +34,21 @@
 // The local APIC's registers, at its default physical address.
 #define SARAB_LAPIC_BASE 0xfee00000
 #define SARAB_LAPIC_EOI 0xb0
+// The first I/O APIC, and microvm's virtio-mmio window (four pages), mapped at entry.
+#define SARAB_IOAPIC_BASE 0xfec00000
+#define SARAB_MMIO_WINDOW 0xfeb00000
+#define SARAB_MMIO_WINDOW_PAGES 4
+
+// The page tables: a pool of SARAB_PT_POOL_SIZE tables in bss (memory.cpp,
+// sarab_page_tables), whose first tables entry.S fills before it turns paging on, so that W^X
+// holds from the first instruction in long mode. Their places in the pool:
+#define SARAB_PT_PML4 0
+#define SARAB_PT_PDPT 1
+#define SARAB_PT_PD 2 // the first GiB: the image's tables, then free RAM in 2 MiB pages
+#define SARAB_PT_PD_DEVICES 3 // 3-4 GiB: the LAPIC, I/O APIC and virtio-mmio pages
+#define SARAB_PT_LAPIC 4
+#define SARAB_PT_IOAPIC 5
+#define SARAB_PT_MMIO 6
+#define SARAB_PT_IMAGE 7 // the 4 KiB pages of [0, the image's end rounded up to 2 MiB), one
+                         // table each 2 MiB (image.ld: __image_tables), then the pool's rest
+#define SARAB_PT_POOL_SIZE 32

@@ -1,7 +1,7 @@
 // Page tables: W^X, guard pages, and sealing.
 //
-// Physical memory is mapped 1:1. memory_init replaces entry.S's boot tables (the first GiB,
-// writable and executable) with tables that give each page only its rights:
+// Physical memory is mapped 1:1. No page is ever both writable and executable, from the first
+// instruction in long mode on:
 //
 //   0 - 4 KiB                     not mapped (null pointers fault)
 //   4 KiB - 1 MiB                 read-only, no execute (start info, firmware tables)
@@ -13,25 +13,33 @@
 //   LAPIC, IOAPIC, virtio-mmio    read + write, no execute, uncached
 //   PCI BARs of devices in use    read + write, no execute, uncached (map_device, before sealing)
 //
-// memory_init builds the common case with a few straight loops and stores, because under TCG
-// every branch taken for the first time is code to translate (docs/performance.md): the
-// image's 2 MiB pages (the null page, low memory, the image, and the heap up to the next
-// 2 MiB) in 4 KiB pages, each given its rights by where it lies; free RAM in the first GiB in
-// 2 MiB pages; the devices' pages. map_range, the general way, maps what remains (RAM that is
-// not 2 MiB-aligned or lies above 1 GiB) and the devices found later (map_device).
+// entry.S writes the tables before it turns paging on, into the first tables of the pool
+// (layout.hpp): the upper tables, the devices' pages, and the image's 2 MiB pages (the null
+// page, low memory, the image, and the heap up to the next 2 MiB) in 4 KiB pages, each given
+// its rights by where it lies, from comparisons (the null page is read-only until the start
+// info has been read). There is no earlier, more permissive set of tables, and the C++
+// start-up runs on the final ones. memory_init then adds free RAM: in the
+// first GiB in 2 MiB pages, with a straight loop, because under TCG every branch taken for the
+// first time is code to translate (docs/performance.md); map_range, the general way, maps what
+// remains (RAM that is not 2 MiB-aligned or lies above 1 GiB) and the devices found later
+// (map_device).
 //
-// No mapping is both writable and executable: the image's loop makes only text executable,
-// read-only, and map_range, which makes every other mapping, refuses writable and executable
-// (VERIFY). The tables come from a pool in bss, zero when the image is entered (image.ld),
-// each taken once. memory_seal maps the pool and the descriptor tables read-only. CR0.WP (set
-// by entry.S) makes the CPU honour read-only pages in ring 0 too, so after sealing no code can
-// change a mapping or the IDT, and no later call may map anything (map functions VERIFY).
+// entry.S makes only text executable, read-only, and map_range, which makes every other
+// mapping, refuses writable and executable (VERIFY). The tables come from a pool in bss, zero
+// when the image is entered (image.ld), each taken once. memory_seal maps the pool and the
+// descriptor tables read-only. CR0.WP (set by entry.S) makes the CPU honour read-only pages in
+// ring 0 too, so after sealing no code can change a mapping or the IDT, and no later call may
+// map anything (map functions VERIFY).
 #include "virtio.hpp"
 
 #include <sarab/base/log.hpp>
 #include <sarab/base/verify.hpp>
 
 #include <algorithm>
+
+// In bss, so zero when the image is entered (image.ld): each table is taken once, clear. With
+// the descriptor tables (cpu.cpp) in the sealed range that memory_seal makes read-only.
+[[gnu::section(".bss.sealed.page_tables")]] alignas(SARAB_PAGE_SIZE) sarab::u64 sarab_page_tables[SARAB_PT_POOL_SIZE][512];
 
 namespace sarab::platform::virtio {
 
@@ -42,14 +50,12 @@ constexpr u64 address_mask = 0x000ffffffffff000;
 constexpr u64 page = SARAB_PAGE_SIZE;
 constexpr u64 large_page = 2 * 1024 * 1024;
 
-constexpr usize pool_tables = 32;
-// In bss, so zero when the image is entered (image.ld): each table is taken once, clear. With
-// the descriptor tables (cpu.cpp) in the sealed range that memory_seal makes read-only.
-[[gnu::section(".bss.sealed.page_tables")]] alignas(SARAB_PAGE_SIZE) u64 g_pool[pool_tables][512];
+constexpr usize pool_tables = SARAB_PT_POOL_SIZE;
+auto& g_pool = sarab_page_tables;
 usize g_pool_used = 0;
-u64* g_pml4 = nullptr;
-u64* g_image_pts = nullptr; // the 4 KiB pages of [0, g_image_top): consecutive tables
-u64 g_image_top = 0;
+constinit u64* const g_pml4 = g_pool[SARAB_PT_PML4];
+// The 4 KiB pages of [0, the image's end rounded up to 2 MiB): consecutive tables (entry.S).
+constinit u64* const g_image_pts = g_pool[SARAB_PT_IMAGE];
 u64 g_no_execute = 0; // bit 63 when the CPU has NX (entry.S then set EFER.NXE)
 bool g_sealed = false;
 Region g_free[max_regions + 1];
@@ -120,75 +126,31 @@ u64 ist_guard(int i) { return u64(sarab_ist_guards) + u64(i) * (SARAB_PAGE_SIZE 
 
 std::span<const Region> memory_init(std::span<const Region> ram)
 {
-    // entry.S turned on EFER.NXE exactly when the CPU has NX.
+    // entry.S turned on EFER.NXE exactly when the CPU has NX, and wrote the image's tables
+    // (image.ld checks that they fit the pool).
     constexpr u32 efer = 0xc0000080;
     g_no_execute = (rdmsr(efer) & (1u << 11)) << (63 - 11);
-    const u64 nx = g_no_execute;
-    const u64 read_write = present | writable | nx;
-    const u64 device = present | writable | write_through | no_cache | nx;
-    const u64 text_start = u64(__text_start), text_end = u64(__text_end), rodata_end = u64(__rodata_end);
+    const u64 read_write = present | writable | g_no_execute;
     const u64 image_end = align_up(u64(__image_end), page);
-    g_image_top = align_up(image_end, large_page);
-    const usize image_tables = g_image_top / large_page;
-    // The upper tables, the image's, the devices' (three) and a few to spare for map_range.
-    u64* tables = take_tables(4 + image_tables + 3);
-    if (!tables || pool_tables - g_pool_used < 4) {
-        serial_write("sarab: the image is too large for its page-table pool\n");
-        exit_with(status_abort);
-    }
-    g_pml4 = tables;
-    u64* pdpt = tables + 512;
-    u64* pd = tables + 2 * 512;
-    u64* pd_devices = tables + 3 * 512; // 3-4 GiB
-    g_image_pts = tables + 4 * 512;
-    u64* pt_lapic = g_image_pts + image_tables * 512;
-    u64* pt_ioapic = pt_lapic + 512;
-    u64* pt_mmio = pt_ioapic + 512;
-    g_pml4[0] = u64(pdpt) | present | writable;
-    pdpt[0] = u64(pd) | present | writable;
-    pdpt[3] = u64(pd_devices) | present | writable;
-
-    // The image's 2 MiB pages. The null page stays unmapped; below the image (start info,
-    // firmware tables) and rodata are read-only; text is read + execute; data, bss, the stacks
-    // and the heap after the image are read + write. Only text is executable, and it is
-    // read-only: with map_range's check, every mapping is writable or executable, never both.
-    for (usize i = 0; i < image_tables; ++i)
-        pd[i] = u64(g_image_pts + i * 512) | present | writable;
-    // Each page's rights come from comparisons, without a branch (this file's top): writable
-    // from the end of rodata on, executable only in text.
-    for (u64 a = page; a < g_image_top; a += page) {
-        u64 write = writable & -u64(a >= rodata_end);
-        u64 no_execute = nx & -u64((a < text_start) | (a >= text_end));
-        g_image_pts[a / page] = a | present | write | no_execute;
-    }
-    g_image_pts[u64(sarab_stack_main_guard) / page] = 0;
-    for (int i = 0; i < SARAB_IST_COUNT; ++i)
-        g_image_pts[ist_guard(i) / page] = 0;
-
-    // Devices: the local APIC, the I/O APIC, and the virtio-mmio window of microvm, each in a
-    // 2 MiB page of its own.
-    constexpr u64 lapic = SARAB_LAPIC_BASE, ioapic = 0xfec00000, mmio = 0xfeb00000;
-    static_assert((lapic >> 30) == 3 && (ioapic >> 30) == 3 && (mmio >> 30) == 3);
-    static_assert(((lapic >> 21) != (ioapic >> 21)) && ((lapic >> 21) != (mmio >> 21)) && ((ioapic >> 21) != (mmio >> 21)));
-    pd_devices[(lapic >> 21) & 511] = u64(pt_lapic) | present | writable;
-    pd_devices[(ioapic >> 21) & 511] = u64(pt_ioapic) | present | writable;
-    pd_devices[(mmio >> 21) & 511] = u64(pt_mmio) | present | writable;
-    pt_lapic[(lapic >> 12) & 511] = lapic | device;
-    pt_ioapic[(ioapic >> 12) & 511] = ioapic | device;
-    for (u64 i = 0; i < 4; ++i)
-        pt_mmio[((mmio >> 12) & 511) + i] = (mmio + i * page) | device;
+    const u64 image_top = align_up(image_end, large_page);
+    g_pool_used = SARAB_PT_IMAGE + image_top / large_page;
+    u64* pd = g_pool[SARAB_PT_PD];
+    // The start info has been read: from here on a null pointer faults.
+    g_image_pts[0] = 0;
+    asm volatile("invlpg (%0)" : : "r"(u64(0)) : "memory");
 
     // Free RAM: what the memory map gives, less everything up to the end of the image. Up to
-    // g_image_top it is mapped already; whole 2 MiB pages in the first GiB take one entry
-    // each; map_range maps the rest. Bounds are worked out first and the loop runs between
-    // them, with fewer branches than a test a page (this file's top).
+    // image_top entry.S mapped it; whole 2 MiB pages in the first GiB take one entry each;
+    // map_range maps the rest. Bounds are worked out first and the loop runs between them,
+    // with fewer branches than a test a page (this file's top). The entries are new (not
+    // present before), so no translation needs dropping.
     constexpr u64 gib = u64(1) << 30;
     for (usize i = 0; i < ram.size(); ++i) {
         u64 start = ram[i].start < image_end ? image_end : ram[i].start;
         u64 end = ram[i].end;
         if (start >= end)
             continue; // all of it lies below the end of the image
-        u64 a = start < g_image_top ? g_image_top : start;
+        u64 a = start < image_top ? image_top : start;
         u64 large_end = std::min(align_down(end, large_page), gib);
         large_end = a % large_page ? a : large_end; // not aligned: map_range does it all
         for (; a < large_end; a += large_page)
@@ -202,8 +164,6 @@ std::span<const Region> memory_init(std::span<const Region> ram)
         g_free[g_free_count] = { start, end }; // g_free has one to spare
         g_free_count += usize((end > start) & (g_free_count < max_regions));
     }
-
-    write_cr3(u64(g_pml4));
     return { g_free, g_free_count };
 }
 

@@ -181,6 +181,7 @@ extern const char __rodata_start[], __rodata_end[], __data_start[], __bss_start[
 extern const char __sealed_start[], __sealed_end[]; // read-only once sealed (memory_seal)
 extern char sarab_stacks_start[], sarab_stacks_end[], sarab_stack_main_guard[], sarab_stack_main_top[];
 extern char sarab_ist_guards[];
+extern sarab::u64 sarab_page_tables[SARAB_PT_POOL_SIZE][512]; // memory.cpp; entry.S fills the first
 extern sarab::u64 sarab_entry_tsc;
 extern const char sarab_image_name[]; // generated for each image (cmake/Sarab.cmake)
 extern const unsigned long sarab_image_name_length;
