@@ -5,12 +5,14 @@
 # server: 3 runs at saturation (queries/s, queries per server CPU-second from utime+stime of
 # all its processes in /proc/PID/stat, average latency), then one run at a fixed rate for
 # latency. Prints a Markdown table with the median and the spread (min-max) of the 3 runs.
-# As root, a fourth row: examples/dns on Sarab's own stack over a tap device, in a network
+# A row "sarab-sandbox" is the same examples/dns built for the sandbox target (seccomp filter).
+# As root, a last row: examples/dns on Sarab's own stack over a tap device, in a network
 # namespace made for the run (198.18.0.2, dnsperf in the namespace), reported apart: the
 # path differs (tap instead of loopback; UDP only, since that stack has no TCP yet).
 #
 # usage: bench/dns/run.sh [SECONDS_PER_RUN (default 10)] [FIXED_RATE (default 20000)]
-# Builds examples/dns in build/dns-bench (Release) first. Bounded: about 3 x (3 + 1) runs.
+# Builds examples/dns in build/dns-bench and build/dns-bench-sandbox (Release) first. Bounded:
+# about 5 x (3 + 1) runs.
 set -euo pipefail
 
 SECONDS_PER_RUN="${1:-10}"
@@ -26,10 +28,19 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 fi
 ninja -C "$BUILD" -j1 dns >&2
 DNS="$BUILD/apps/dns/dns"
+# The same server built for the sandbox target (docs/sandbox.md): the same code under its
+# seccomp filter, for the cost of a filter check a system call.
+SANDBOX_BUILD="$BUILD-sandbox"
+if [ ! -f "$SANDBOX_BUILD/build.ninja" ]; then
+    cmake -S "$ROOT" -B "$SANDBOX_BUILD" -G Ninja -DSARAB_TARGET=sandbox -DCMAKE_BUILD_TYPE=Release -DSARAB_TESTS=OFF -DSARAB_LOG_MIN_LEVEL=info >&2
+fi
+ninja -C "$SANDBOX_BUILD" -j1 dns >&2
+DNS_SANDBOX="$SANDBOX_BUILD/apps/dns/dns"
 # The server's core without sockets (bench/dns/answer.cpp), linked with the Release libraries.
 ANSWER_BENCH="$BUILD/dns_answer_bench"
 ${CXX:-g++} -std=c++20 -O2 -Wall -Wextra -Werror -I"$ROOT/include" "$ROOT/bench/dns/answer.cpp" \
     "$BUILD/CMakeFiles/sarab_platform_hosted.dir/src/platform/hosted/hosted.cpp.o" \
+    "$BUILD/CMakeFiles/sarab_platform_hosted.dir/src/platform/hosted/unsealed.cpp.o" \
     "$BUILD/src/services/libsarab_dns.a" "$BUILD/libsarab_runtime.a" "$BUILD/libsarab_platform_common.a" \
     "$BUILD/libsarab_base.a" -o "$ANSWER_BENCH"
 
@@ -68,6 +79,9 @@ start() {
     case "$1" in
         sarab)
             taskset -c 1 "$DNS" --dev=zones=dir:"$WORK/zones" --port="$PORT" --log=warn > "$WORK/sarab.log" 2>&1 &
+            ;;
+        sarab-sandbox)
+            taskset -c 1 "$DNS_SANDBOX" --dev=zones=dir:"$WORK/zones" --port="$PORT" --log=warn > "$WORK/sarab-sandbox.log" 2>&1 &
             ;;
         sarab-tap)
             "${IN_NS[@]}" taskset -c 1 "$DNS" --dev=zones=dir:"$WORK/zones" --net=tap:"$TAP" --ipv4=198.18.0.2/24 \
@@ -154,7 +168,7 @@ echo
 echo "| server | queries/s (median, min-max) | queries per server CPU-second (median, min-max) | avg latency at saturation | avg latency at ${RATE} q/s | lost |"
 echo "|---|---|---|---|---|---|"
 # BENCH_SERVERS="sarab knot" runs only those (for A/B runs while changing the server).
-read -r -a SERVERS <<< "${BENCH_SERVERS:-sarab nsd knot}"
+read -r -a SERVERS <<< "${BENCH_SERVERS:-sarab sarab-sandbox nsd knot}"
 if [ -z "${BENCH_SERVERS:-}" ] && [ "$(id -u)" = 0 ] && command -v ip >/dev/null; then
     NS="sarab-dnsbench-$$"
     TAP="sdb$$"

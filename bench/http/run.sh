@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # bench/http/run.sh [RUNS] [SECONDS]
 #
-# HTTP throughput of examples/www (socket stack, hosted) against nginx with one worker (as
-# is, and with open_file_cache), serving the same two files (1 KiB and 100 KiB) from the same
-# directory, with keep-alive and with "Connection: close": `wrk -t1 -c50 -dSECONDS` (10 s by
+# HTTP throughput of examples/www (socket stack; hosted, and sandbox: the same code under its
+# seccomp filter) against nginx with one worker (as is, and with open_file_cache), serving
+# the same two files (1 KiB and 100 KiB) from the same directory, with keep-alive and with "Connection: close": `wrk -t1 -c50 -dSECONDS` (10 s by
 # default), RUNS times each (3 by default). The server is pinned to CPU 1 and wrk to CPU 0
 # (TESTING.md of the shared notes). For each run it records wrk's requests per second and the
 # server's CPU time over the run (utime + stime from /proc/PID/stat, all threads; for nginx
 # the master and its worker), and prints a Markdown table of medians with the min-max spread,
 # then the machine.
 #
-# Both servers listen on loopback ports of their own and are started and stopped by this
-# script (by pid). www is built in a Release tree of its own, build/http-bench.
+# The servers listen on loopback ports of their own and are started and stopped by this
+# script (by pid). www is built in Release trees of its own, build/http-bench and
+# build/http-bench-sandbox.
 set -euo pipefail
 
 runs="${1:-3}"
@@ -40,20 +41,27 @@ echo "bench/http: building www (Release) in $build" >&2
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSARAB_TESTS=OFF -DSARAB_LOG_MIN_LEVEL=info >/dev/null
 ninja -C "$build" -j1 www >&2
 www="$build/apps/www/www"
+# The same server built for the sandbox target (docs/sandbox.md): the same code under its
+# seccomp filter, for the cost of a filter check a system call.
+cmake -S "$src" -B "$build-sandbox" -G Ninja -DSARAB_TARGET=sandbox -DCMAKE_BUILD_TYPE=Release -DSARAB_TESTS=OFF -DSARAB_LOG_MIN_LEVEL=info >/dev/null
+ninja -C "$build-sandbox" -j1 www >&2
+www_sandbox="$build-sandbox/apps/www/www"
 
 tmp="$(mktemp -d /tmp/sarab-http-bench.XXXXXX)"
 chmod 755 "$tmp"
+# All servers run at once, each on a port of its own, and the runs take them in turn, so that a
+# change in the machine's load (a VM's neighbours) falls on all of them alike; the idle ones
+# wait in epoll and cost nothing.
+declare -A pids ports
 server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
+stop_servers() {
+    local pid
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
-trap 'stop_server; rm -rf "$tmp"' EXIT
+trap 'stop_servers; rm -rf "$tmp"' EXIT
 
-mkdir -p "$tmp/files" "$tmp/nginx/logs"
+mkdir -p "$tmp/files"
 python3 - "$tmp/files" <<'PY'
 import random, string, sys
 rng = random.Random(6)
@@ -86,25 +94,26 @@ pin_server() { python3 "$src/bench/lib/server_tree.py" pin "$server_pid" 1 >/dev
 
 start_www() {
     port="$(free_port)"
-    taskset -c 1 "$www" --port="$port" "--dev=htdocs=dir:$tmp/files" --log=warn >"$tmp/www.log" 2>&1 &
+    taskset -c 1 "$1" --port="$port" "--dev=htdocs=dir:$tmp/files" --log=warn >"$tmp/$2.log" 2>&1 &
     server_pid=$!
     wait_for "$port"
     pin_server
 }
 
-# nginx as TESTING.md describes it (one worker, sendfile on, access log off); with an
-# argument "cache", also with open_file_cache, which spares it the open/fstat/close that it
-# otherwise makes for every request (www serves from memory).
+# nginx as TESTING.md describes it (one worker, sendfile on, access log off), in the directory
+# $tmp/NAME; with a second argument "cache", also with open_file_cache, which spares it the
+# open/fstat/close that it otherwise makes for every request (www serves from memory).
 start_nginx() {
     port="$(free_port)"
-    local cache=""
-    [ "${1:-}" = cache ] && cache="open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s;"
-    cat >"$tmp/nginx/nginx.conf" <<EOF
+    local dir="$tmp/$1" cache=""
+    [ "${2:-}" = cache ] && cache="open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s;"
+    mkdir -p "$dir/logs"
+    cat >"$dir/nginx.conf" <<EOF
 daemon off;
 master_process on;
 worker_processes 1;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
 events { worker_connections 4096; }
 http {
     access_log off;
@@ -114,26 +123,26 @@ http {
     $cache
     default_type application/octet-stream;
     types { text/plain txt; }
-    client_body_temp_path $tmp/nginx/body;
-    proxy_temp_path $tmp/nginx/proxy;
-    fastcgi_temp_path $tmp/nginx/fastcgi;
-    uwsgi_temp_path $tmp/nginx/uwsgi;
-    scgi_temp_path $tmp/nginx/scgi;
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
     server {
         listen 127.0.0.1:$port;
         root $tmp/files;
     }
 }
 EOF
-    taskset -c 1 nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx/logs/stdout.log" 2>&1 &
+    taskset -c 1 nginx -p "$dir" -c "$dir/nginx.conf" >"$dir/logs/stdout.log" 2>&1 &
     server_pid=$!
     wait_for "$port"
     pin_server
 }
 
-# One wrk run against the current server; prints "REQUESTS_PER_S REQUESTS CPU_TICKS".
+# One wrk run against SERVER; prints "REQUESTS_PER_S REQUESTS CPU_TICKS".
 measure() {
-    local path="$1" mode="$2" before after out
+    local server_pid="${pids[$1]}" port="${ports[$1]}" path="$2" mode="$3" before after out
     local args=(-t1 -c50 "-d${seconds}s")
     [ "$mode" = close ] && args+=(-H "Connection: close")
     before="$(cpu_of "$server_pid")"
@@ -150,21 +159,26 @@ measure() {
 results="$tmp/results"
 : >"$results"
 clk="$(getconf CLK_TCK)"
-for server in www nginx nginx-cache; do
+servers=(www www-sandbox nginx nginx-cache)
+for server in "${servers[@]}"; do
     case "$server" in
-        www) start_www ;;
-        nginx) start_nginx ;;
-        nginx-cache) start_nginx cache ;;
+        www) start_www "$www" www ;;
+        www-sandbox) start_www "$www_sandbox" www-sandbox ;;
+        nginx) start_nginx nginx ;;
+        nginx-cache) start_nginx nginx-cache cache ;;
     esac
-    for file in /1k.txt /100k.txt; do
-        for mode in keep-alive close; do
-            for run in $(seq 1 "$runs"); do
-                read -r rps total ticks < <(measure "$file" "$mode")
+    pids[$server]="$server_pid"
+    ports[$server]="$port"
+done
+for file in /1k.txt /100k.txt; do
+    for mode in keep-alive close; do
+        for run in $(seq 1 "$runs"); do
+            for server in "${servers[@]}"; do
+                read -r rps total ticks < <(measure "$server" "$file" "$mode")
                 echo "$server $file $mode $run $rps $total $ticks" | tee -a "$results" >&2
             done
         done
     done
-    stop_server
 done
 
 python3 - "$results" "$clk" "$runs" "$seconds" <<'PY'
@@ -186,9 +200,9 @@ print("|---|---|---|---|---|---|---|")
 for file in ("/1k.txt", "/100k.txt"):
     for mode in ("keep-alive", "close"):
         nginx_rps = statistics.median(r[0] for r in rows[(file, mode, "nginx")])
-        for server in ("www", "nginx", "nginx-cache"):
+        for server in ("www", "www-sandbox", "nginx", "nginx-cache"):
             r = rows[(file, mode, server)]
-            ratio = "%.2f" % (statistics.median(x[0] for x in r) / nginx_rps) if server == "www" else ""
+            ratio = "%.2f" % (statistics.median(x[0] for x in r) / nginx_rps) if server.startswith("www") else ""
             print("| %s | %s | %s | %s | %s | %s | %s |" % (
                 file[1:], mode, server, cell([x[0] for x in r], "%.0f"), cell([x[1] for x in r], "%.0f"),
                 cell([x[2] for x in r], "%.2f"), ratio))

@@ -53,8 +53,8 @@ sarab_pvh_entry:
 
     /* The final page tables, from the pool's first tables (layout.hpp), all clear at entry, so
        that W^X holds from the first instruction in long mode; memory_init adds free RAM. The
-       image's 4 KiB pages: the null page is not mapped; below the image (start info, firmware
-       tables) and rodata are read-only; text is read + execute; data, bss, the stacks and
+       image's 4 KiB pages: below the image (start info, firmware tables) and rodata are
+       read-only; text is read + execute; data, bss, the stacks and
        the heap up to the next 2 MiB are read + write. Only text is executable, and it is
        read-only. Each page's rights come from comparisons, without a branch a page. The
        null page is read-only too until memory_init unmaps it: the start info's memory map may
@@ -286,9 +286,9 @@ boot_gdt_pointer:
 sarab_entry_tsc:
     .quad 0
 
-/* ---- stacks --------------------------------------------------------------------------------- */
-/* Stacks, each above a guard page that memory.cpp leaves unmapped. They need no zeroing: not
-   in bss, which the entry clears. */
+/* ---- stacks ------------------------------------------------------------------------------
+   Each above a guard page that the entry leaves unmapped. They need no zeroes, so they are
+   not in bss but in .noinit (image.ld). */
     .section .noinit.stacks, "aw", @nobits
     .balign 4096
     .globl sarab_stacks_start, sarab_stack_main_guard, sarab_stack_main_top
