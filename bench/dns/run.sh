@@ -22,6 +22,7 @@ BUILD="${SARAB_DNS_BENCH_BUILD:-$ROOT/build/dns-bench}"
 for tool in dnsperf nsd knotd dig taskset python3; do
     command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y dnsperf nsd knot bind9-dnsutils util-linux" >&2; exit 1; }
 done
+[ -f /usr/include/seccomp.h ] || { echo "missing libseccomp (for the sandbox row): apt-get install -y libseccomp-dev" >&2; exit 1; }
 
 if [ ! -f "$BUILD/build.ninja" ]; then
     cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSARAB_TESTS=OFF -DSARAB_LOG_MIN_LEVEL=info >&2

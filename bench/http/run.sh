@@ -35,6 +35,14 @@ need() {
     fi
 }
 need wrk nginx taskset
+if [ ! -f /usr/include/seccomp.h ]; then # the sandbox build of www
+    if [ "$(id -u)" -eq 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libseccomp-dev >&2
+    else
+        echo "bench/http: missing libseccomp: sudo apt-get install -y libseccomp-dev" >&2
+        exit 1
+    fi
+fi
 [ "$(nproc)" -ge 2 ] || { echo "bench/http: needs 2 CPUs (server on 1, wrk on 0)" >&2; exit 1; }
 
 echo "bench/http: building www (Release) in $build" >&2
