@@ -13,6 +13,8 @@ Frame& Frame::operator=(Frame&& other)
         m_pool = other.m_pool;
         m_offset = other.m_offset;
         m_size = other.m_size;
+        m_checksum_start = other.m_checksum_start;
+        m_checksum_field = other.m_checksum_field;
         m_checksum_ok = other.m_checksum_ok;
     }
     return *this;

@@ -6,7 +6,10 @@
 LINUX_TAP is a tap device whose interface Linux uses (it has Linux's address); this process
 holds its file descriptor, so whatever Linux sends on it comes here, and what this process
 writes to it Linux receives. IMAGE_TAP is the tap the image holds; this process talks to its
-interface through an AF_PACKET socket. Between the two, each frame, each way, is dropped with
+interface through an AF_PACKET socket, with the virtio-net header that the image's tap uses
+(PACKET_VNET_HDR): a frame whose transport checksum the image left to the host (NEEDS_CSUM,
+as a NIC with checksum offload would compute it) has it completed here, as the kernel would
+on its way to a real wire. Between the two, each frame, each way, is dropped with
 probability --loss, else delivered after --delay seconds; with probability --reorder it goes
 at once instead, overtaking the delayed ones (netem's `reorder`). The generator is seeded, so
 runs repeat. Ends after --seconds, or on SIGTERM.
@@ -15,6 +18,22 @@ import argparse, fcntl, heapq, os, random, select, signal, socket, struct, sys, 
 
 TUNSETIFF = 0x400454CA
 IFF_TAP, IFF_NO_PI = 0x0002, 0x1000
+SOL_PACKET, PACKET_VNET_HDR = 263, 15
+VNET_HDR = struct.Struct("<BBHHHH")  # flags, gso_type, hdr_len, gso_size, csum_start, csum_offset
+NEEDS_CSUM = 1
+
+def complete_checksum(packet):
+    """Strips the virtio-net header; completes the checksum the header asks for (RFC 1071: the
+    field holds the pseudo-header's sum, and the sum runs from csum_start to the end)."""
+    flags, _, _, _, start, offset = VNET_HDR.unpack_from(packet)
+    frame = bytearray(packet[VNET_HDR.size:])
+    if flags & NEEDS_CSUM:
+        data = bytes(frame[start:]) + (b"\0" if (len(frame) - start) % 2 else b"")
+        total = sum(struct.unpack("<%dH" % (len(data) // 2), data))
+        while total >> 16:
+            total = (total & 0xFFFF) + (total >> 16)
+        struct.pack_into("<H", frame, start + offset, (~total & 0xFFFF) or 0xFFFF)
+    return bytes(frame)
 
 def main():
     p = argparse.ArgumentParser()
@@ -31,11 +50,12 @@ def main():
     tap = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
     fcntl.ioctl(tap, TUNSETIFF, struct.pack("16sH", a.linux_tap.encode(), IFF_TAP | IFF_NO_PI))
     image = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    image.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
     image.bind((a.image_tap, 0))
     image.setblocking(False)
 
     def to_linux(frame): os.write(tap, frame)
-    def to_image(frame): image.send(frame)
+    def to_image(frame): image.send(bytes(VNET_HDR.size) + frame)
 
     queue = []  # (due, sequence, sender, frame)
     sequence = 0
@@ -76,7 +96,7 @@ def main():
                         break
                     if address[2] == socket.PACKET_OUTGOING:
                         continue  # our own transmissions towards the image
-                    take(frame, to_linux)
+                    take(complete_checksum(frame), to_linux)
             now = time.monotonic()
             while queue and queue[0][0] <= now:
                 _, _, sender, frame = heapq.heappop(queue)

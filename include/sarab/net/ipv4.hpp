@@ -110,6 +110,7 @@ public:
         if (frame.size() > max_payload()) {
             if (dont_fragment)
                 return failure(SocketError::message_too_big);
+            wire::complete_device_checksum(frame); // the fragments are copies
             return send_fragmented(frame.bytes(), destination, protocol, now);
         }
         wire::Ipv4Repr header = make_header(destination, protocol, u16(frame.size()), dont_fragment);

@@ -5,6 +5,12 @@
 // application down to a transmit ring, without being copied. The bytes of the packet sit
 // in the buffer at [offset, offset + size); the space before them is headroom, where each
 // layer on the way down prepends its header.
+//
+// Transmit checksum offload: a pool whose device completes TCP and UDP checksums (virtio-net's
+// VIRTIO_NET_F_CSUM, a tap's virtio-net header) says so (FramePool::set_device_checksums). The
+// transport layer then writes only the pseudo-header's sum into the checksum field and marks
+// where the checksummed part starts (request_device_checksum); the driver tells the device,
+// which sums the rest as it sends (the virtio specification's NEEDS_CSUM, 5.1.6.2).
 #pragma once
 
 #include <sarab/base/error.hpp>
@@ -27,6 +33,8 @@ public:
         , m_pool(other.m_pool)
         , m_offset(other.m_offset)
         , m_size(other.m_size)
+        , m_checksum_start(other.m_checksum_start)
+        , m_checksum_field(other.m_checksum_field)
         , m_checksum_ok(other.m_checksum_ok)
     {
         other.m_buffer = nullptr;
@@ -50,6 +58,23 @@ public:
     usize headroom() const { return m_offset; }
     usize tailroom() const;
     usize capacity() const;
+
+    // Whether the device this frame goes to completes transport checksums (its pool says).
+    bool device_checksums() const;
+    // The transport header starts at the packet's current front; the checksum field lies
+    // `field` bytes into it and holds the pseudo-header's sum. The device sums from there to
+    // the end and stores the result in the field.
+    void request_device_checksum(usize field)
+    {
+        m_checksum_start = m_offset;
+        m_checksum_field = u16(field);
+    }
+    bool wants_device_checksum() const { return m_checksum_field != 0; }
+    void device_checksum_done() { m_checksum_field = 0; } // completed in software after all
+    // For the driver, with the headers in front: where the device starts summing, from the
+    // packet's current front, and where it stores the sum, from there.
+    usize device_checksum_start() const { return m_checksum_start - m_offset; }
+    usize device_checksum_field() const { return m_checksum_field; }
 
     // Grow the packet at the front by n bytes of headroom and return them (for a header).
     std::span<std::byte> prepend(usize n)
@@ -102,6 +127,8 @@ private:
     FramePool* m_pool = nullptr;
     u32 m_offset = 0;
     u32 m_size = 0;
+    u32 m_checksum_start = 0; // buffer offset of the transport header (request_device_checksum)
+    u16 m_checksum_field = 0; // 0: the checksum is complete
     bool m_checksum_ok = false;
 };
 
@@ -122,6 +149,9 @@ public:
     usize buffer_size() const { return m_buffer_size; }
     usize capacity() const { return m_count; }
     usize available() const { return m_available; }
+    // Set by a driver whose device completes the TCP and UDP checksums of what it sends.
+    void set_device_checksums(bool on) { m_device_checksums = on; }
+    bool device_checksums() const { return m_device_checksums; }
 
 private:
     friend class Frame;
@@ -133,9 +163,11 @@ private:
     usize m_count = 0;
     usize m_available = 0;
     std::byte** m_free = nullptr; // stack of free buffers
+    bool m_device_checksums = false;
 };
 
 inline usize Frame::capacity() const { return m_pool ? m_pool->buffer_size() : 0; }
 inline usize Frame::tailroom() const { return capacity() - m_offset - m_size; }
+inline bool Frame::device_checksums() const { return m_pool && m_pool->device_checksums(); }
 
 } // namespace sarab::platform

@@ -1,4 +1,6 @@
+#include <sarab/net/wire/byte_order.hpp>
 #include <sarab/net/wire/checksum.hpp>
+#include <sarab/platform/frame.hpp>
 
 #include <bit>
 #include <cstring>
@@ -79,20 +81,49 @@ void Checksum::add_pseudo_header(Ipv4Address source, Ipv4Address destination, u8
     add_u16(length);
 }
 
-u16 Checksum::value() const
+u16 Checksum::partial() const
 {
     u64 sum = m_sum;
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
-    u16 native = u16(~sum);
+    u16 native = u16(sum);
     return std::endian::native == std::endian::little ? swap16(native) : native;
 }
+
+u16 Checksum::value() const { return u16(~partial()); }
 
 u16 internet_checksum(std::span<const std::byte> data)
 {
     Checksum sum;
     sum.add(data);
     return sum.value();
+}
+
+void fill_transport_checksum(platform::Frame& frame, Ipv4Address source, Ipv4Address destination, u8 protocol, usize field,
+    bool zero_as_all_ones)
+{
+    auto packet = frame.bytes();
+    Checksum sum;
+    sum.add_pseudo_header(source, destination, protocol, u16(packet.size()));
+    if (frame.device_checksums()) {
+        write_be16(packet, field, sum.partial());
+        frame.request_device_checksum(field);
+        return;
+    }
+    sum.add(packet);
+    u16 value = sum.value();
+    write_be16(packet, field, zero_as_all_ones && value == 0 ? 0xffff : value);
+}
+
+void complete_device_checksum(platform::Frame& frame)
+{
+    if (!frame.wants_device_checksum())
+        return;
+    auto covered = frame.bytes().subspan(frame.device_checksum_start());
+    u16 checksum = internet_checksum(covered); // the field holds the pseudo-header's sum
+    covered[frame.device_checksum_field()] = std::byte(checksum == 0 ? 0xff : checksum >> 8);
+    covered[frame.device_checksum_field() + 1] = std::byte(checksum == 0 ? 0xff : checksum);
+    frame.device_checksum_done();
 }
 
 } // namespace sarab::net::wire

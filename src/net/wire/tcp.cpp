@@ -200,6 +200,22 @@ usize TcpRepr::options_len() const
 
 void TcpRepr::emit(std::span<std::byte> segment, Ipv4Address source, Ipv4Address destination) const
 {
+    emit_header(segment);
+    Checksum sum;
+    sum.add_pseudo_header(source, destination, u8(IpProtocol::tcp), u16(segment.size()));
+    sum.add(segment);
+    write_be16(segment, offsetof(TcpHeader, checksum), sum.value());
+}
+
+void TcpRepr::emit(platform::Frame& frame, Ipv4Address source, Ipv4Address destination) const
+{
+    frame.prepend(buffer_len());
+    emit_header(frame.bytes());
+    fill_transport_checksum(frame, source, destination, u8(IpProtocol::tcp), offsetof(TcpHeader, checksum), false);
+}
+
+void TcpRepr::emit_header(std::span<std::byte> segment) const
+{
     usize header_len = buffer_len();
     VERIFY(segment.size() >= header_len && segment.size() <= 0xffff, "TCP segment size out of range");
     TcpHeader header;
@@ -215,16 +231,6 @@ void TcpRepr::emit(std::span<std::byte> segment, Ipv4Address source, Ipv4Address
     store_header(segment, header);
     detail::ByteWriter options(segment.subspan(tcp_header_len, header_len - tcp_header_len));
     write_options(*this, use_aligned_layout(*this), options);
-    Checksum sum;
-    sum.add_pseudo_header(source, destination, u8(IpProtocol::tcp), u16(segment.size()));
-    sum.add(segment);
-    write_be16(segment, offsetof(TcpHeader, checksum), sum.value());
-}
-
-void TcpRepr::emit(platform::Frame& frame, Ipv4Address source, Ipv4Address destination) const
-{
-    frame.prepend(buffer_len());
-    emit(frame.bytes(), source, destination);
 }
 
 bool TcpRepr::operator==(const TcpRepr& other) const

@@ -34,7 +34,7 @@ WireResult<UdpRepr> UdpRepr::parse(const UdpView& view, Ipv4Address source, Ipv4
     return UdpRepr { view.source_port(), view.destination_port() };
 }
 
-void UdpRepr::emit(std::span<std::byte> datagram, Ipv4Address source, Ipv4Address destination) const
+void UdpRepr::emit_header(std::span<std::byte> datagram) const
 {
     VERIFY(datagram.size() >= udp_header_len && datagram.size() <= 0xffff, "UDP datagram size out of range");
     UdpHeader header;
@@ -43,6 +43,11 @@ void UdpRepr::emit(std::span<std::byte> datagram, Ipv4Address source, Ipv4Addres
     header.length = u16(datagram.size());
     header.checksum = 0;
     store_header(datagram, header);
+}
+
+void UdpRepr::emit(std::span<std::byte> datagram, Ipv4Address source, Ipv4Address destination) const
+{
+    emit_header(datagram);
     Checksum sum;
     sum.add_pseudo_header(source, destination, u8(IpProtocol::udp), u16(datagram.size()));
     sum.add(datagram);
@@ -53,7 +58,8 @@ void UdpRepr::emit(std::span<std::byte> datagram, Ipv4Address source, Ipv4Addres
 void UdpRepr::emit(platform::Frame& frame, Ipv4Address source, Ipv4Address destination) const
 {
     frame.prepend(buffer_len());
-    emit(frame.bytes(), source, destination);
+    emit_header(frame.bytes());
+    fill_transport_checksum(frame, source, destination, u8(IpProtocol::udp), offsetof(UdpHeader, checksum), true);
 }
 
 } // namespace sarab::net::wire

@@ -292,6 +292,9 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
         g_devices[*handle].kind = Kind::free;
         return failure(NetError::no_buffers);
     }
+    // Every frame written carries a virtio-net header (IFF_VNET_HDR), so the kernel completes
+    // the transport checksum of a frame that asks (NEEDS_CSUM), whatever the offloads above.
+    pool.value()->set_device_checksums(true);
     g_devices[*handle].pool = pool.release_value();
     g_devices[*handle].mtu = mtu;
     g_devices[*handle].name = std::string(name);
@@ -334,8 +337,13 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& frame)
     bool tagged = owned.size() >= 18 && owned.bytes()[12] == std::byte(0x81) && owned.bytes()[13] == std::byte(0x00);
     if (owned.size() > usize(d.mtu) + 14 + (tagged ? 4 : 0))
         return failure(NetError::too_big);
-    static const VnetHeader no_offload {}; // a whole frame, checksums done
-    iovec parts[2] = { { const_cast<VnetHeader*>(&no_offload), sizeof no_offload }, { owned.data(), owned.size() } };
+    VnetHeader header {}; // a whole frame, checksums done, unless it asks the host for one
+    if (owned.wants_device_checksum()) {
+        header.flags = VnetHeader::needs_csum;
+        header.csum_start = u16(owned.device_checksum_start());
+        header.csum_offset = u16(owned.device_checksum_field());
+    }
+    iovec parts[2] = { { &header, sizeof header }, { owned.data(), owned.size() } };
     for (;;) {
         ssize_t n = ::writev(d.fd, parts, 2);
         if (n < 0 && errno == EINTR)

@@ -6,9 +6,12 @@
 //   (transport.cpp) and brought up, and yield and exit are given the driver's hooks, so that
 //   an image that acquires no net device links none of this. Features: VIRTIO_F_VERSION_1,
 //   VIRTIO_NET_F_MAC (the address is read from the device), VIRTIO_NET_F_MTU and
-//   VIRTIO_NET_F_STATUS when offered, VIRTIO_F_EVENT_IDX when offered; no checksum or
-//   segmentation offloads, no mergeable buffers. Queue 0 receives, queue 1 transmits; every
-//   frame carries the 12-byte virtio_net_hdr of version 1 in front.
+//   VIRTIO_NET_F_STATUS when offered, VIRTIO_F_EVENT_IDX when offered, and VIRTIO_NET_F_CSUM
+//   when offered: the device completes the TCP and UDP checksums of what is sent, and the
+//   NIC's FramePool tells the stack so (platform/frame.hpp). QEMU offers it with a tap
+//   backend, not with `--net user`. No segmentation offloads, no mergeable buffers. Queue 0
+//   receives, queue 1 transmits; every frame carries the 12-byte virtio_net_hdr of version 1
+//   in front.
 // - NICs are numbered in the order they are found (the order of `sarab run --net`). A name is
 //   bound to NIC N by the boot argument --dev=NAME=net:N; a name that no --dev names gets the
 //   first NIC that no --dev names and no other name has taken, in the order names are
@@ -17,8 +20,9 @@
 //   device writes the header and the frame into one, and net_receive hands that very buffer up
 //   with the header skipped (its window starts 12 bytes in). net_transmit writes the header
 //   into the frame's headroom and gives the device one descriptor; a frame with less than 12
-//   bytes of headroom goes as a two-descriptor chain behind a shared, all-zero header. A
-//   transmitted frame goes back to its pool when the device has used it.
+//   bytes of headroom goes as a two-descriptor chain behind a header of the NIC's own, one
+//   for each head descriptor. A transmitted frame goes back to its pool when the device has
+//   used it.
 // - Batching: transmitted frames are published at once but the device is notified (kicked)
 //   when the image yields, when kick_batch frames have gone without a kick, or when the ring
 //   is full; the receive ring is refilled a quarter at a time, with one kick. Kicks happen only
@@ -47,6 +51,7 @@ namespace {
 
 BootArgList g_dev { "dev", "NAME=net:N", "bind the declared net device NAME to the N-th virtio-net device (from 0, in the order of `sarab run --net`)", ArgGroup::platform };
 
+constexpr u64 feature_net_csum = u64(1) << 0;
 constexpr u64 feature_net_mtu = u64(1) << 3;
 constexpr u64 feature_net_mac = u64(1) << 5;
 constexpr u64 feature_net_status = u64(1) << 16;
@@ -59,6 +64,7 @@ constexpr u32 kick_batch = 32;
 constexpr usize max_nics = 8;
 
 struct NetHeader {
+    static constexpr u8 needs_checksum = 1; // VIRTIO_NET_HDR_F_NEEDS_CSUM
     u8 flags;
     u8 gso_type;
     u16 header_length;
@@ -71,8 +77,6 @@ static_assert(sizeof(NetHeader) == 12);
 constexpr usize header_size = sizeof(NetHeader);
 constexpr usize ethernet_header = 14, vlan_tag = 4;
 
-// What a transmit chain without headroom starts with: no offloads, so all zero.
-alignas(16) const NetHeader g_zero_header {};
 
 struct Counters {
     u64 received = 0;
@@ -89,6 +93,7 @@ struct Nic {
     std::unique_ptr<FramePool> pool;
     std::unique_ptr<Frame[]> rx_frames; // by descriptor: the buffer the device may fill
     std::unique_ptr<Frame[]> tx_frames; // by head descriptor: the frame being sent
+    std::unique_ptr<NetHeader[]> tx_headers; // by head descriptor: for a frame without headroom
     MacAddress mac {};
     u16 mtu = 0; // (all zero: the table of NICs is in bss)
     u64 features = 0;
@@ -106,7 +111,7 @@ u32 g_acknowledged_interrupts = 0; // sarab_device_interrupts when the lines wer
 bool bring_up(Nic& n)
 {
     Transport& t = n.transport;
-    auto accepted = t.negotiate(feature_net_mac | feature_net_mtu | feature_net_status | feature_event_idx);
+    auto accepted = t.negotiate(feature_net_csum | feature_net_mac | feature_net_mtu | feature_net_status | feature_event_idx);
     if (!accepted)
         return false;
     n.features = *accepted;
@@ -117,7 +122,8 @@ bool bring_up(Nic& n)
         return false;
     n.rx_frames.reset(new (std::nothrow) Frame[n.rx->size()]);
     n.tx_frames.reset(new (std::nothrow) Frame[n.tx->size()]);
-    if (!n.rx_frames || !n.tx_frames)
+    n.tx_headers.reset(new (std::nothrow) NetHeader[n.tx->size()]);
+    if (!n.rx_frames || !n.tx_frames || !n.tx_headers)
         return false;
     if (n.features & feature_net_mac) {
         for (;;) {
@@ -376,6 +382,7 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
         buffer < FramePool::default_buffer_size ? FramePool::default_buffer_size : buffer);
     if (!pool)
         return failure(NetError::no_buffers);
+    pool.value()->set_device_checksums(n.features & feature_net_csum);
     n.pool = pool.release_value();
     n.acquired = true;
     usize length = name.size() < sizeof n.name - 1 ? name.size() : sizeof n.name - 1;
@@ -384,10 +391,11 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
     refill(n);
     n.transport.acknowledge_interrupt();
     Handle h = Handle(net_handle_base + usize(&n - g_nics));
-    log::debug(platform_log, "net device '{}': virtio-net at {} (NIC {}), MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, MTU {}{}, link {}, {} rx and {} tx entries, {}, completions {}",
+    log::debug(platform_log, "net device '{}': virtio-net at {} (NIC {}), MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, MTU {}{}, link {}, {} rx and {} tx entries, {}, completions {}, transmit checksums by the {}",
         name, std::string_view(n.where), h - net_handle_base, n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5], n.mtu,
         n.features & feature_net_mtu ? " (from the device)" : "", link_up(n) ? "up" : "down", n.rx->size(), n.tx->size(),
-        n.features & feature_event_idx ? "EVENT_IDX" : "notification flags", n.transport.completion_path());
+        n.features & feature_event_idx ? "EVENT_IDX" : "notification flags", n.transport.completion_path(),
+        n.features & feature_net_csum ? "device" : "image");
     return NetInfo { h, n.mac, n.mtu };
 }
 
@@ -435,14 +443,21 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& frame)
             return failure(NetError::full);
         }
     }
+    NetHeader header {}; // checksums done, no segmentation, unless the frame asks for one
+    if (owned.wants_device_checksum()) {
+        header.flags = NetHeader::needs_checksum;
+        header.checksum_start = u16(owned.device_checksum_start());
+        header.checksum_offset = u16(owned.device_checksum_field());
+    }
     u16 head = *n.tx->allocate_descriptor();
     if (chained) {
         u16 body = *n.tx->allocate_descriptor();
-        n.tx->descriptor(head) = Descriptor { u64(&g_zero_header), header_size, descriptor_next, body };
+        n.tx_headers[head] = header;
+        n.tx->descriptor(head) = Descriptor { u64(&n.tx_headers[head]), header_size, descriptor_next, body };
         n.tx->descriptor(body) = Descriptor { u64(owned.data()), u32(owned.size()), 0, 0 };
         ++n.counters.chained;
     } else {
-        std::memset(owned.prepend(header_size).data(), 0, header_size);
+        std::memcpy(owned.prepend(header_size).data(), &header, header_size);
         n.tx->descriptor(head) = Descriptor { u64(owned.data()), u32(owned.size()), 0, 0 };
     }
     n.tx_frames[head] = std::move(owned);

@@ -1,3 +1,4 @@
+#include <sarab/net/wire/ipv4.hpp>
 #include <sarab/net/wire/tcp.hpp>
 
 #include "wire_test_util.hpp"
@@ -302,4 +303,31 @@ TEST(WireTcpDeathTest, OptionsThatCannotFitAreABug)
     auto repr = syn_repr();
     repr.sack_count = 4; // with MSS, window scale, SACK-permitted and timestamps: 53 bytes
     EXPECT_DEATH((void)repr.buffer_len(), "do not fit");
+}
+
+TEST(WireTcp, LeavesTheChecksumToADeviceThatCompletesThem)
+{
+    auto repr = TcpRepr::parse(TcpView::parse(bytes_of(data_segment)).value(), loopback, loopback).value();
+    auto pool = platform::FramePool::create(1).release_value();
+    pool->set_device_checksums(true);
+    auto frame = pool->allocate(128).value();
+    copy_bytes(frame.append(5), text("ping\n"));
+    repr.emit(frame, loopback, loopback);
+
+    // The field holds the pseudo-header's sum, and the frame says where the device starts.
+    ASSERT_TRUE(frame.wants_device_checksum());
+    EXPECT_EQ(frame.device_checksum_start(), 0u);
+    EXPECT_EQ(frame.device_checksum_field(), 16u);
+    Checksum pseudo;
+    pseudo.add_pseudo_header(loopback, loopback, u8(IpProtocol::tcp), u16(sizeof data_segment));
+    EXPECT_EQ(read_be16(frame.bytes(), 16), pseudo.partial());
+    // Headers in front (IPv4, Ethernet) move the start as the driver sees it.
+    frame.prepend(34);
+    EXPECT_EQ(frame.device_checksum_start(), 34u);
+    frame.trim_front(34);
+
+    // Completed as a device would, it is the segment Linux sent.
+    complete_device_checksum(frame);
+    EXPECT_FALSE(frame.wants_device_checksum());
+    EXPECT_BYTES_EQ(std::as_const(frame).bytes(), bytes_of(data_segment));
 }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -114,4 +115,31 @@ TEST(WireUdp, RejectsBadChecksums)
     packet[8] = std::byte('j');
     EXPECT_EQ(UdpRepr::parse(UdpView::parse(packet).value(), loopback, loopback).error(), WireError::bad_checksum);
     EXPECT_TRUE(UdpRepr::parse(UdpView::parse(packet).value(), loopback, loopback, ChecksumCheck::skip));
+}
+
+TEST(WireUdp, LeavesTheChecksumToADeviceThatCompletesThem)
+{
+    auto pool = platform::FramePool::create(2).release_value();
+    pool->set_device_checksums(true);
+    auto frame = pool->allocate(64).value();
+    copy_bytes(frame.append(12), text("hello sarab\n"));
+    UdpRepr { 33044, 9 }.emit(frame, loopback, loopback);
+    ASSERT_TRUE(frame.wants_device_checksum());
+    EXPECT_EQ(frame.device_checksum_start(), 0u);
+    EXPECT_EQ(frame.device_checksum_field(), 6u);
+    complete_device_checksum(frame);
+    EXPECT_BYTES_EQ(std::as_const(frame).bytes(), bytes_of(datagram));
+
+    // A sum of zero goes as 0xffff, as from the software path (SendsAZeroSumAsAllOnes).
+    std::byte zero[12] {};
+    UdpRepr { 1000, 2000 }.emit(zero, loopback, loopback);
+    u16 sum = read_be16(zero, 6);
+    auto second = pool->allocate(64).value();
+    auto payload = second.append(4);
+    std::fill(payload.begin(), payload.end(), std::byte(0));
+    write_be16(payload, 2, sum);
+    UdpRepr { 1000, 2000 }.emit(second, loopback, loopback);
+    complete_device_checksum(second);
+    EXPECT_EQ(read_be16(second.bytes(), 6), 0xffff);
+    EXPECT_TRUE(UdpRepr::parse(UdpView::parse(second.bytes()).value(), loopback, loopback));
 }

@@ -14,6 +14,10 @@
 
 #include <span>
 
+namespace sarab::platform {
+class Frame;
+}
+
 namespace sarab::net::wire {
 
 // Whether a parse checks checksums. `skip` is for a device that verified them already
@@ -33,6 +37,10 @@ public:
     void add_pseudo_header(Ipv4Address source, Ipv4Address destination, u8 protocol, u16 length);
 
     u16 value() const;
+    // The sum so far, folded but not complemented, in network byte order: what a transport
+    // header's checksum field holds when a device completes the checksum (the pseudo-header's
+    // sum; see platform::Frame::request_device_checksum).
+    u16 partial() const;
 
 private:
     u64 m_sum = 0;     // in the byte order of the host's 16-bit loads; folded in value()
@@ -41,6 +49,19 @@ private:
 
 // The checksum of a single buffer.
 u16 internet_checksum(std::span<const std::byte> data);
+
+// Fills the checksum field (`field` bytes in) of the transport header at the frame's front,
+// written with the field zero: the whole sum over the frame; or, when the frame's device
+// completes checksums (platform::Frame::device_checksums), the pseudo-header's sum and a
+// request to the device. UDP sends a sum of zero as 0xffff (zero_as_all_ones).
+void fill_transport_checksum(platform::Frame& frame, Ipv4Address source, Ipv4Address destination, u8 protocol, usize field,
+    bool zero_as_all_ones);
+
+// Completes in software the transport checksum that a frame left to its device
+// (platform::Frame::request_device_checksum), as the device would: the sum from the transport
+// header to the end, a result of 0 sent as 0xffff. For a frame that will not reach the device
+// as it is (cut into IP fragments).
+void complete_device_checksum(platform::Frame& frame);
 
 // RFC 1624: the new checksum when one 16-bit word of the covered data changes from old_word
 // to new_word.

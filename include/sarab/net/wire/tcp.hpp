@@ -157,10 +157,14 @@ struct TcpRepr {
     usize buffer_len() const { return tcp_header_len + options_len(); }
     // `segment` is the header's room (buffer_len() bytes) followed by the payload, all of it.
     void emit(std::span<std::byte> segment, Ipv4Address source, Ipv4Address destination) const;
-    // Prepends header and options to the payload in the frame.
+    // Prepends header and options to the payload in the frame; the checksum is left to the
+    // device when the frame's pool says it completes them.
     void emit(platform::Frame& frame, Ipv4Address source, Ipv4Address destination) const;
 
     bool operator==(const TcpRepr&) const;
+
+private:
+    void emit_header(std::span<std::byte> segment) const; // checksum 0
 };
 
 } // namespace sarab::net::wire

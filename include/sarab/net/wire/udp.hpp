@@ -61,10 +61,14 @@ struct UdpRepr {
     // `datagram` is the header's room followed by the payload, all of it: its size becomes
     // the length field.
     void emit(std::span<std::byte> datagram, Ipv4Address source, Ipv4Address destination) const;
-    // Prepends the header to the payload in the frame.
+    // Prepends the header to the payload in the frame; the checksum is left to the device
+    // when the frame's pool says it completes them.
     void emit(platform::Frame& frame, Ipv4Address source, Ipv4Address destination) const;
 
     bool operator==(const UdpRepr&) const = default;
+
+private:
+    void emit_header(std::span<std::byte> datagram) const; // checksum 0
 };
 
 } // namespace sarab::net::wire
