@@ -77,7 +77,6 @@ static_assert(sizeof(NetHeader) == 12);
 constexpr usize header_size = sizeof(NetHeader);
 constexpr usize ethernet_header = 14, vlan_tag = 4;
 
-
 struct Counters {
     u64 received = 0;
     u64 transmitted = 0;
