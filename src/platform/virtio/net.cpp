@@ -6,10 +6,12 @@
 //   (transport.cpp) and brought up, and yield and exit are given the driver's hooks, so that
 //   an image that acquires no net device links none of this. Features: VIRTIO_F_VERSION_1,
 //   VIRTIO_NET_F_MAC (the address is read from the device), VIRTIO_NET_F_MTU and
-//   VIRTIO_NET_F_STATUS when offered, VIRTIO_F_EVENT_IDX when offered, and VIRTIO_NET_F_CSUM
-//   when offered: the device completes the TCP and UDP checksums of what is sent, and the
-//   NIC's FramePool tells the stack so (platform/frame.hpp). QEMU offers it with a tap
-//   backend, not with `--net user`. No segmentation offloads, no mergeable buffers. Queue 0
+//   VIRTIO_NET_F_STATUS when offered, VIRTIO_F_EVENT_IDX when offered, VIRTIO_NET_F_CSUM
+//   when offered (the device completes the TCP and UDP checksums of what is sent, and the
+//   NIC's FramePool tells the stack so: platform/frame.hpp), and VIRTIO_NET_F_GUEST_CSUM when
+//   offered (a received frame whose header says DATA_VALID, or NEEDS_CSUM for a packet the
+//   host made itself, is marked transport_checksum_ok and not checked again). QEMU offers
+//   both with a tap backend, not with `--net user`. No segmentation offloads, no mergeable buffers. Queue 0
 //   receives, queue 1 transmits; every frame carries the 12-byte virtio_net_hdr of version 1
 //   in front.
 // - NICs are numbered in the order they are found (the order of `sarab run --net`). A name is
@@ -52,6 +54,7 @@ namespace {
 BootArgList g_dev { "dev", "NAME=net:N", "bind the declared net device NAME to the N-th virtio-net device (from 0, in the order of `sarab run --net`)", ArgGroup::platform };
 
 constexpr u64 feature_net_csum = u64(1) << 0;
+constexpr u64 feature_net_guest_csum = u64(1) << 1;
 constexpr u64 feature_net_mtu = u64(1) << 3;
 constexpr u64 feature_net_mac = u64(1) << 5;
 constexpr u64 feature_net_status = u64(1) << 16;
@@ -65,6 +68,7 @@ constexpr usize max_nics = 8;
 
 struct NetHeader {
     static constexpr u8 needs_checksum = 1; // VIRTIO_NET_HDR_F_NEEDS_CSUM
+    static constexpr u8 data_valid = 2; // VIRTIO_NET_HDR_F_DATA_VALID
     u8 flags;
     u8 gso_type;
     u16 header_length;
@@ -110,7 +114,7 @@ u32 g_acknowledged_interrupts = 0; // sarab_device_interrupts when the lines wer
 bool bring_up(Nic& n)
 {
     Transport& t = n.transport;
-    auto accepted = t.negotiate(feature_net_csum | feature_net_mac | feature_net_mtu | feature_net_status | feature_event_idx);
+    auto accepted = t.negotiate(feature_net_csum | feature_net_guest_csum | feature_net_mac | feature_net_mtu | feature_net_status | feature_event_idx);
     if (!accepted)
         return false;
     n.features = *accepted;
@@ -390,11 +394,11 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
     refill(n);
     n.transport.acknowledge_interrupt();
     Handle h = Handle(net_handle_base + usize(&n - g_nics));
-    log::debug(platform_log, "net device '{}': virtio-net at {} (NIC {}), MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, MTU {}{}, link {}, {} rx and {} tx entries, {}, completions {}, transmit checksums by the {}",
+    log::debug(platform_log, "net device '{}': virtio-net at {} (NIC {}), MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, MTU {}{}, link {}, {} rx and {} tx entries, {}, completions {}, transmit checksums by the {}, received checksums checked by the {}",
         name, std::string_view(n.where), h - net_handle_base, n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5], n.mtu,
         n.features & feature_net_mtu ? " (from the device)" : "", link_up(n) ? "up" : "down", n.rx->size(), n.tx->size(),
         n.features & feature_event_idx ? "EVENT_IDX" : "notification flags", n.transport.completion_path(),
-        n.features & feature_net_csum ? "device" : "image");
+        n.features & feature_net_csum ? "device" : "image", n.features & feature_net_guest_csum ? "device" : "image");
     return NetInfo { h, n.mac, n.mtu };
 }
 
@@ -415,6 +419,10 @@ ErrorOr<Frame, NetError> net_receive(Handle h)
             ++n.counters.runts;
             continue; // the buffer goes back to the pool
         }
+        // With VIRTIO_NET_F_GUEST_CSUM: checked by the device, or never computed (a packet of
+        // the host's own, whose checksum it left partial).
+        const u8 flags = reinterpret_cast<const NetHeader*>(frame.buffer())->flags;
+        frame.set_transport_checksum_ok((n.features & feature_net_guest_csum) && (flags & (NetHeader::needs_checksum | NetHeader::data_valid)));
         frame.set_window(header_size, used->length - header_size);
         ++n.counters.received;
         return frame;

@@ -85,9 +85,10 @@ for machine in microvm q35; do
     if wait_for_line "$name" "echoing on"; then
         expect_line "$name" "virtio-net at $transport"
         expect_line "$name" "EVENT_IDX, $completions"
-        # QEMU's tap backend has the virtio-net header, so the device offers VIRTIO_NET_F_CSUM:
-        # what follows checks the checksums that Linux's tap completes for the image.
-        expect_line "$name" "transmit checksums by the device"
+        # QEMU's tap backend has the virtio-net header, so the device offers VIRTIO_NET_F_CSUM
+        # and VIRTIO_NET_F_GUEST_CSUM: what follows checks the checksums that Linux's tap
+        # completes for the image, and the image takes Linux's packets as the device marks them.
+        expect_line "$name" "transmit checksums by the device, received checksums checked by the device"
         answered=0
         for _ in $(seq 1 40); do
             if ip netns exec "$ns" ping -c 1 -W 1 198.18.0.2 >/dev/null 2>&1; then
