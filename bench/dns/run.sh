@@ -78,11 +78,10 @@ cpu_ticks() { python3 "$ROOT/bench/lib/server_tree.py" ticks "$1"; }
 
 start() {
     case "$1" in
-        sarab)
-            taskset -c 1 "$DNS" --dev=zones=dir:"$WORK/zones" --port="$PORT" --log=warn > "$WORK/sarab.log" 2>&1 &
-            ;;
-        sarab-sandbox)
-            taskset -c 1 "$DNS_SANDBOX" --dev=zones=dir:"$WORK/zones" --port="$PORT" --log=warn > "$WORK/sarab-sandbox.log" 2>&1 &
+        sarab|sarab-sandbox)
+            local server="$DNS"
+            [ "$1" = sarab ] || server="$DNS_SANDBOX"
+            taskset -c 1 "$server" --dev=zones=dir:"$WORK/zones" --port="$PORT" --log=warn > "$WORK/$1.log" 2>&1 &
             ;;
         sarab-tap)
             "${IN_NS[@]}" taskset -c 1 "$DNS" --dev=zones=dir:"$WORK/zones" --net=tap:"$TAP" --ipv4=198.18.0.2/24 \

@@ -99,20 +99,27 @@ u16 internet_checksum(std::span<const std::byte> data)
     return sum.value();
 }
 
-void fill_transport_checksum(platform::Frame& frame, Ipv4Address source, Ipv4Address destination, u8 protocol, usize field,
-    bool zero_as_all_ones)
+void write_transport_checksum(std::span<std::byte> packet, Ipv4Address source, Ipv4Address destination, u8 protocol,
+    usize field, bool zero_as_all_ones)
 {
-    auto packet = frame.bytes();
     Checksum sum;
     sum.add_pseudo_header(source, destination, protocol, u16(packet.size()));
-    if (frame.device_checksums()) {
-        write_be16(packet, field, sum.partial());
-        frame.request_device_checksum(field);
-        return;
-    }
     sum.add(packet);
     u16 value = sum.value();
     write_be16(packet, field, zero_as_all_ones && value == 0 ? 0xffff : value);
+}
+
+void fill_transport_checksum(platform::Frame& frame, Ipv4Address source, Ipv4Address destination, u8 protocol, usize field,
+    bool zero_as_all_ones)
+{
+    if (!frame.device_checksums()) {
+        write_transport_checksum(frame.bytes(), source, destination, protocol, field, zero_as_all_ones);
+        return;
+    }
+    Checksum sum;
+    sum.add_pseudo_header(source, destination, protocol, u16(frame.size()));
+    write_be16(frame.bytes(), field, sum.partial());
+    frame.request_device_checksum(field);
 }
 
 void complete_device_checksum(platform::Frame& frame)
@@ -121,8 +128,7 @@ void complete_device_checksum(platform::Frame& frame)
         return;
     auto covered = frame.bytes().subspan(frame.device_checksum_start());
     u16 checksum = internet_checksum(covered); // the field holds the pseudo-header's sum
-    covered[frame.device_checksum_field()] = std::byte(checksum == 0 ? 0xff : checksum >> 8);
-    covered[frame.device_checksum_field() + 1] = std::byte(checksum == 0 ? 0xff : checksum);
+    write_be16(covered, frame.device_checksum_field(), checksum == 0 ? 0xffff : checksum);
     frame.device_checksum_done();
 }
 

@@ -201,10 +201,7 @@ usize TcpRepr::options_len() const
 void TcpRepr::emit(std::span<std::byte> segment, Ipv4Address source, Ipv4Address destination) const
 {
     emit_header(segment);
-    Checksum sum;
-    sum.add_pseudo_header(source, destination, u8(IpProtocol::tcp), u16(segment.size()));
-    sum.add(segment);
-    write_be16(segment, offsetof(TcpHeader, checksum), sum.value());
+    write_transport_checksum(segment, source, destination, u8(IpProtocol::tcp), offsetof(TcpHeader, checksum), false);
 }
 
 void TcpRepr::emit(platform::Frame& frame, Ipv4Address source, Ipv4Address destination) const

@@ -48,11 +48,7 @@ void UdpRepr::emit_header(std::span<std::byte> datagram) const
 void UdpRepr::emit(std::span<std::byte> datagram, Ipv4Address source, Ipv4Address destination) const
 {
     emit_header(datagram);
-    Checksum sum;
-    sum.add_pseudo_header(source, destination, u8(IpProtocol::udp), u16(datagram.size()));
-    sum.add(datagram);
-    u16 checksum = sum.value();
-    write_be16(datagram, offsetof(UdpHeader, checksum), checksum == 0 ? 0xffff : checksum);
+    write_transport_checksum(datagram, source, destination, u8(IpProtocol::udp), offsetof(UdpHeader, checksum), true);
 }
 
 void UdpRepr::emit(platform::Frame& frame, Ipv4Address source, Ipv4Address destination) const

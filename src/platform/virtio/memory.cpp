@@ -50,6 +50,13 @@ constexpr u64 address_mask = 0x000ffffffffff000;
 constexpr u64 page = SARAB_PAGE_SIZE;
 constexpr u64 large_page = 2 * 1024 * 1024;
 
+// entry.S maps the devices' pages through one directory (3-4 GiB), each in a 2 MiB page and
+// a table of its own.
+static_assert((SARAB_LAPIC_BASE >> 30) == 3 && (SARAB_IOAPIC_BASE >> 30) == 3 && (SARAB_MMIO_WINDOW >> 30) == 3);
+static_assert((SARAB_LAPIC_BASE >> 21) != (SARAB_IOAPIC_BASE >> 21) && (SARAB_LAPIC_BASE >> 21) != (SARAB_MMIO_WINDOW >> 21)
+    && (SARAB_IOAPIC_BASE >> 21) != (SARAB_MMIO_WINDOW >> 21));
+static_assert(((SARAB_MMIO_WINDOW >> 12) & 511) + SARAB_MMIO_WINDOW_PAGES <= 512);
+
 constexpr usize pool_tables = SARAB_PT_POOL_SIZE;
 auto& g_pool = sarab_page_tables;
 usize g_pool_used = 0;

@@ -15,9 +15,10 @@ namespace sarab::platform::virtio {
 
 namespace {
 
-constexpr u64 mmio_base = 0xfeb00000;
+constexpr u64 mmio_base = SARAB_MMIO_WINDOW;
 constexpr u64 mmio_stride = 0x200;
-constexpr u32 mmio_slots = 32; // what memory.cpp maps: 4 pages
+constexpr u32 mmio_slots = 32; // what entry.S maps: SARAB_MMIO_WINDOW_PAGES
+static_assert(mmio_slots * mmio_stride == SARAB_MMIO_WINDOW_PAGES * SARAB_PAGE_SIZE);
 
 // virtio-mmio registers (virtio 1.x, section 4.2.2).
 constexpr u32 reg_magic = 0x000, reg_version = 0x004, reg_device_id = 0x008, reg_device_features = 0x010,
@@ -148,7 +149,7 @@ std::optional<Transport> pci_transport(u32 device, u32 function)
 // microvm wires transport n to GSI base + n: base 5 on its first I/O APIC, or, when it has a
 // second one (0xfec10000, GSIs 24-47), 24. The image does not read the ACPI tables that say so,
 // so it looks for the second I/O APIC itself.
-constexpr u64 ioapic_first = 0xfec00000, ioapic_second = 0xfec10000;
+constexpr u64 ioapic_first = SARAB_IOAPIC_BASE, ioapic_second = 0xfec10000;
 
 u32 ioapic_read(u64 base, u32 reg)
 {

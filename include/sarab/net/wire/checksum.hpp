@@ -50,10 +50,14 @@ private:
 // The checksum of a single buffer.
 u16 internet_checksum(std::span<const std::byte> data);
 
-// Fills the checksum field (`field` bytes in) of the transport header at the frame's front,
-// written with the field zero: the whole sum over the frame; or, when the frame's device
-// completes checksums (platform::Frame::device_checksums), the pseudo-header's sum and a
-// request to the device. UDP sends a sum of zero as 0xffff (zero_as_all_ones).
+// Writes the checksum field (`field` bytes in) of the TCP or UDP packet in `packet`, written
+// with the field zero: the sum over the pseudo-header and the packet. UDP sends a sum of zero
+// as 0xffff (zero_as_all_ones).
+void write_transport_checksum(std::span<std::byte> packet, Ipv4Address source, Ipv4Address destination, u8 protocol,
+    usize field, bool zero_as_all_ones);
+// The same for the packet at the frame's front; but when the frame's device completes
+// checksums (platform::Frame::device_checksums), only the pseudo-header's sum and a request
+// to the device.
 void fill_transport_checksum(platform::Frame& frame, Ipv4Address source, Ipv4Address destination, u8 protocol, usize field,
     bool zero_as_all_ones);
 
