@@ -15,6 +15,8 @@ Frame& Frame::operator=(Frame&& other)
         m_size = other.m_size;
         m_checksum_start = other.m_checksum_start;
         m_checksum_field = other.m_checksum_field;
+        m_segment_size = other.m_segment_size;
+        m_transport_header = other.m_transport_header;
         m_checksum_ok = other.m_checksum_ok;
     }
     return *this;

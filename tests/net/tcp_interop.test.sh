@@ -2,7 +2,7 @@
 # Sarab's own TCP against Linux's, over real tap devices in a network namespace made for this
 # run (198.18.0.0/24 and 198.18.1.0/24):
 #   1. Linux connects to examples/echo: 4 MB each way at once on one connection and eight
-#      connections side by side, compared by SHA-256;
+#      connections side by side, compared by SHA-256; the image sends in TSO frames;
 #   2. Sarab connects to Linux (tests/apps/tcp_client): 3 MB each way, compared by hash;
 #   3. the same echo exchange through a path with loss 2%, delay 5 ms and reordering: `tc
 #      netem` on Linux's side, or, where the kernel has no netem, tests/lib/impair.py (the
@@ -63,8 +63,18 @@ done
 
 echo_check=(python3 "$(dirname "$0")/../lib/echo_check.py" tcp)
 
-# 1. Linux to Sarab.
+# What Linux's side of a tap has received: bytes and packets (frames the image wrote).
+rx_counts() { in_ns cat "/sys/class/net/$1/statistics/rx_bytes" "/sys/class/net/$1/statistics/rx_packets" | paste -sd' '; }
+
+# 1. Linux to Sarab. The image's tap takes TCP segments of up to 64 KiB for the kernel to cut
+# up (TSO through the virtio-net header): the 4 MB coming back must arrive in frames longer
+# than the MTU on average, or the offload is not used.
+read -r bytes_before packets_before < <(rx_counts "$tap")
 in_ns "${echo_check[@]}" 198.18.0.2 4000000 1 || fail "one 4 MB echo exchange"
+read -r bytes_after packets_after < <(rx_counts "$tap")
+average=$(( (bytes_after - bytes_before) / (packets_after - packets_before) ))
+[ "$average" -gt 1514 ] || fail "Linux received the echo in frames of $average bytes on average: no TCP segmentation offload"
+echo "echo: 4 MB back in $((packets_after - packets_before)) frames from the image, $average bytes each on average (TSO)"
 in_ns "${echo_check[@]}" 198.18.0.2 300000 8 || fail "eight echo connections at once"
 
 # 2. Sarab to Linux: the server reads all, then answers with bytes of its own; both sides

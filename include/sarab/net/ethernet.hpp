@@ -34,6 +34,14 @@ public:
 
     // A frame to fill from the top, with room for every header below.
     std::optional<platform::Frame> allocate() { return m_nic.allocate(tx_headroom); }
+    // The same for a TCP segment the NIC cuts up (platform/frame.hpp): none if it cuts none.
+    std::optional<platform::Frame> allocate_segmented() { return m_nic.allocate_segmented(tx_headroom); }
+    // The longest payload the NIC takes in such a frame; 0 if it cuts none.
+    usize max_segmented_payload() const
+    {
+        usize limit = m_nic.segmentation_limit();
+        return limit > wire::ethernet_header_len ? limit - wire::ethernet_header_len : 0;
+    }
 
     ErrorOr<void, platform::NetError> send(platform::Frame&& frame, MacAddress destination, wire::EtherType type)
     {

@@ -73,6 +73,16 @@ public:
     // Largest transport payload that fits one packet.
     usize max_payload() const { return usize(mtu()) - wire::ipv4_header_len; }
 
+    // TCP segmentation offload (platform/frame.hpp): a frame for a TCP segment the NIC cuts
+    // into MTU-sized ones, and how long that segment may be (header included; 0: the NIC cuts
+    // none). An IPv4 packet is 64 KiB at most.
+    std::optional<platform::Frame> allocate_segmented() { return m_eth.allocate_segmented(); }
+    usize max_segmented_payload() const
+    {
+        usize limit = std::min<usize>(m_eth.max_segmented_payload(), 65535);
+        return limit > wire::ipv4_header_len ? limit - wire::ipv4_header_len : 0;
+    }
+
     std::optional<Ipv4Packet> receive(platform::Frame&& frame, Instant now)
     {
         auto view = wire::Ipv4View::parse(frame.bytes());
@@ -107,6 +117,14 @@ public:
     // Sends the transport packet in `frame` (its bytes, headers included) to `destination`.
     ErrorOr<void, SocketError> send(platform::Frame&& frame, Ipv4Address destination, wire::IpProtocol protocol, Instant now, bool dont_fragment = false)
     {
+        if (frame.segment_size()) {
+            // The NIC cuts it up, and gives each piece this header with its own length and
+            // identification: never fragmented (RFC 6864's atomic datagrams).
+            VERIFY(protocol == wire::IpProtocol::tcp && frame.size() <= max_segmented_payload());
+            wire::Ipv4Repr header = make_header(destination, protocol, u16(frame.size()), true);
+            header.emit(frame);
+            return route(std::move(frame), destination, now);
+        }
         if (frame.size() > max_payload()) {
             if (dont_fragment)
                 return failure(SocketError::message_too_big);

@@ -22,6 +22,10 @@ concept Nic = requires(N& nic, platform::Frame&& frame, usize headroom) {
     { nic.mac() } -> std::convertible_to<MacAddress>;
     { nic.mtu() } -> std::convertible_to<u16>;
     { nic.allocate(headroom) } -> std::same_as<std::optional<platform::Frame>>;
+    // TCP segmentation offload (platform/frame.hpp): how long a frame the NIC cuts into TCP
+    // segments (0: none), and frames that long.
+    { nic.segmentation_limit() } -> std::convertible_to<u32>;
+    { nic.allocate_segmented(headroom) } -> std::same_as<std::optional<platform::Frame>>;
     { nic.try_receive() } -> std::same_as<ErrorOr<platform::Frame, platform::NetError>>;
     { nic.transmit(std::move(frame)) } -> std::same_as<ErrorOr<void, platform::NetError>>;
     { nic.readable() };
@@ -41,6 +45,12 @@ public:
     u16 mtu() const { return m_info.mtu; }
     platform::Handle handle() const { return m_info.handle; }
     std::optional<platform::Frame> allocate(usize headroom) { return platform::net_frame_pool(m_info.handle).allocate(headroom); }
+    u32 segmentation_limit() const { return m_info.segmentation_limit; }
+    std::optional<platform::Frame> allocate_segmented(usize headroom)
+    {
+        auto* pool = platform::net_segmentation_pool(m_info.handle);
+        return pool ? pool->allocate(headroom) : std::nullopt;
+    }
     ErrorOr<platform::Frame, platform::NetError> try_receive() { return platform::net_receive(m_info.handle); }
     ErrorOr<void, platform::NetError> transmit(platform::Frame&& frame) { return platform::net_transmit(m_info.handle, std::move(frame)); }
     sarab::detail::DeviceAwaiter readable() { return wait_for_device(m_info.handle); }
@@ -77,6 +87,8 @@ public:
     MacAddress mac() const { return m_inner.mac(); }
     u16 mtu() const { return m_inner.mtu(); }
     std::optional<platform::Frame> allocate(usize headroom) { return m_inner.allocate(headroom); }
+    u32 segmentation_limit() const { return m_inner.segmentation_limit(); }
+    std::optional<platform::Frame> allocate_segmented(usize headroom) { return m_inner.allocate_segmented(headroom); }
     ErrorOr<platform::Frame, platform::NetError> try_receive()
     {
         auto frame = m_inner.try_receive();

@@ -44,6 +44,8 @@ struct TcpCounters {
     u64 time_wait_reused = 0;
     u64 time_wait_overflows = 0; // connections closed at once: max_time_wait were in TIME_WAIT
     u64 path_mtu_updates = 0;
+    u64 segmentation_offloads = 0;  // frames sent for the NIC to cut into segments (TSO)
+    u64 segmentation_fallbacks = 0; // bursts sent segment by segment: no such frame was free
 };
 
 template<class Ip>
@@ -239,7 +241,18 @@ public:
 
     void transmit(tcp::Connection& c, const wire::TcpRepr& h, std::span<const std::byte> a, std::span<const std::byte> b, Instant now) override
     {
-        send_segment(c.remote().address, h, a, b, now);
+        if (a.size() + b.size() > c.mss())
+            send_burst(c.remote().address, h, a, b, u16(c.mss()), now);
+        else
+            send_segment(c.remote().address, h, a, b, now);
+    }
+
+    u32 max_transmit(u32 mss) override
+    {
+        // Room for the longest header (60 bytes); whole segments only.
+        usize limit = m_ip.max_segmented_payload();
+        usize data = limit > wire::tcp_max_header_len ? limit - wire::tcp_max_header_len : 0;
+        return data > mss ? u32(data - data % mss) : mss;
     }
 
     void deadline_changed(tcp::Connection& c) override
@@ -547,6 +560,38 @@ private:
         h.emit(*frame, m_ip.address(), to);
         if (!m_ip.send(std::move(*frame), to, wire::IpProtocol::tcp, now, true))
             ++m_counters.send_failures;
+    }
+
+    // Payload of more than one segment, from a connection that max_transmit allowed it: one
+    // frame that the NIC cuts into segments of `mss` bytes, or, when no such frame is free,
+    // the segments one by one.
+    void send_burst(Ipv4Address to, const wire::TcpRepr& h, std::span<const std::byte> a, std::span<const std::byte> b, u16 mss, Instant now)
+    {
+        auto frame = m_ip.allocate_segmented();
+        if (frame && frame->tailroom() >= a.size() + b.size()) {
+            std::memcpy(frame->append(a.size()).data(), a.data(), a.size());
+            std::memcpy(frame->append(b.size()).data(), b.data(), b.size());
+            h.emit(*frame, m_ip.address(), to);
+            frame->request_segmentation(mss, u16(h.buffer_len()));
+            ++m_counters.segmentation_offloads;
+            if (!m_ip.send(std::move(*frame), to, wire::IpProtocol::tcp, now, true))
+                ++m_counters.send_failures;
+            return;
+        }
+        ++m_counters.segmentation_fallbacks;
+        usize total = a.size() + b.size();
+        for (usize offset = 0; offset < total; offset += mss) {
+            usize n = std::min<usize>(mss, total - offset);
+            wire::TcpRepr piece = h;
+            piece.sequence = h.sequence + u32(offset);
+            if (offset + n < total)
+                piece.flags.bits &= u8(~(wire::TcpFlags::fin | wire::TcpFlags::psh));
+            // The piece's bytes, which may straddle the two spans.
+            auto from_a = offset < a.size() ? a.subspan(offset, std::min(n, a.size() - offset)) : std::span<const std::byte> {};
+            usize b_start = offset + from_a.size() - a.size();
+            auto from_b = from_a.size() < n ? b.subspan(b_start, n - from_a.size()) : std::span<const std::byte> {};
+            send_segment(to, piece, from_a, from_b, now);
+        }
     }
 
     // RFC 9293 3.10.7.1: the answer to a segment that belongs to no connection.

@@ -11,6 +11,14 @@
 // transport layer then writes only the pseudo-header's sum into the checksum field and marks
 // where the checksummed part starts (request_device_checksum); the driver tells the device,
 // which sums the rest as it sends (the virtio specification's NEEDS_CSUM, 5.1.6.2).
+//
+// TCP segmentation offload (TSO): a device that cuts long TCP segments into MSS-sized ones
+// (virtio-net's HOST_TSO4, a tap's GSO) says how long a frame it takes (NetInfo's
+// segmentation_limit) and gives frames that long (net_segmentation_pool). TCP then sends up to
+// that much in one frame, with one header and the pseudo-header's sum over the whole length,
+// and marks it (request_segmentation): the device sends it as segments of `segment_size`
+// payload bytes each, with the sequence numbers, IPv4 identification, lengths, flags and
+// checksums of each worked out as the virtio specification (5.1.6.2) and Linux's GSO do.
 #pragma once
 
 #include <sarab/base/error.hpp>
@@ -35,6 +43,8 @@ public:
         , m_size(other.m_size)
         , m_checksum_start(other.m_checksum_start)
         , m_checksum_field(other.m_checksum_field)
+        , m_segment_size(other.m_segment_size)
+        , m_transport_header(other.m_transport_header)
         , m_checksum_ok(other.m_checksum_ok)
     {
         other.m_buffer = nullptr;
@@ -71,6 +81,20 @@ public:
     }
     bool wants_device_checksum() const { return m_checksum_field != 0; }
     void device_checksum_done() { m_checksum_field = 0; } // completed in software after all
+    // The frame is one IPv4 TCP segment, with a header of `header` bytes, that may be longer
+    // than the MTU allows: the device cuts it into segments of `payload` bytes (the MSS). It
+    // has asked for the device's checksum first.
+    void request_segmentation(u16 payload, u16 header)
+    {
+        VERIFY(wants_device_checksum() && payload > 0, "segmentation without the device's checksum");
+        m_segment_size = payload;
+        m_transport_header = header;
+    }
+    // 0: the frame goes as it is.
+    u16 segment_size() const { return m_segment_size; }
+    // For the driver, with the headers in front: how long they are, up to the first payload
+    // byte (the virtio-net header's hdr_len).
+    usize segmentation_headers() const { return device_checksum_start() + m_transport_header; }
     // For the driver, with the headers in front: where the device starts summing, from the
     // packet's current front, and where it stores the sum, from there.
     usize device_checksum_start() const { return m_checksum_start - m_offset; }
@@ -129,6 +153,8 @@ private:
     u32 m_size = 0;
     u32 m_checksum_start = 0; // buffer offset of the transport header (request_device_checksum)
     u16 m_checksum_field = 0; // 0: the checksum is complete
+    u16 m_segment_size = 0;   // 0: not to be segmented (request_segmentation)
+    u16 m_transport_header = 0;
     bool m_checksum_ok = false;
 };
 

@@ -94,6 +94,9 @@ struct NetInfo {
     Handle handle;
     MacAddress mac; // the address this image uses on the link
     u16 mtu;        // largest payload after the Ethernet header
+    // The longest Ethernet frame the device takes and cuts into TCP segments itself (TCP
+    // segmentation offload, frame.hpp); 0 when it cuts none.
+    u32 segmentation_limit = 0;
 };
 
 enum class NetError : u8 {
@@ -123,6 +126,9 @@ ErrorOr<void, NetError> net_transmit(Handle, Frame&& frame);
 
 // The pool the device receives into; the stack may also allocate transmit frames from it.
 FramePool& net_frame_pool(Handle);
+// Frames of up to NetInfo::segmentation_limit bytes, for TCP segments the device cuts up
+// (frame.hpp); null when it cuts none. May be net_frame_pool's own pool.
+FramePool* net_segmentation_pool(Handle);
 
 // ---- block -----------------------------------------------------------------------------
 struct BlockInfo {

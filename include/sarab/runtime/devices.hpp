@@ -76,6 +76,14 @@ public:
     // A frame to fill and transmit, with `headroom` bytes free in front; none if the pool is
     // exhausted.
     std::optional<platform::Frame> allocate(usize headroom = 0) { return platform::net_frame_pool(handle()).allocate(headroom); }
+    // TCP segmentation offload (platform/frame.hpp): how long a frame the device cuts into TCP
+    // segments (0: none), and a frame that long; none without offload or when all are in use.
+    u32 segmentation_limit() const { return info().segmentation_limit; }
+    std::optional<platform::Frame> allocate_segmented(usize headroom = 0)
+    {
+        auto* pool = platform::net_segmentation_pool(handle());
+        return pool ? pool->allocate(headroom) : std::nullopt;
+    }
     ErrorOr<platform::Frame, platform::NetError> try_receive() { return platform::net_receive(handle()); }
     ErrorOr<void, platform::NetError> transmit(platform::Frame&& frame) { return platform::net_transmit(handle(), std::move(frame)); }
     // co_await readable(): resumes when frames are waiting.

@@ -882,10 +882,10 @@ void Connection::send_range(SeqNumber seq, u32 data_len, bool fin, bool retransm
     u32 offset = u32(seq - m_snd_una);
     if (data_len && offset + data_len == m_tx.size())
         h.flags.bits |= TcpFlags::psh;
-    fill_header(h, now, true, data_len);
+    fill_header(h, now, true, std::min(data_len, m_mss));
     auto [a, b] = m_tx.pieces(offset, data_len);
     m_port.transmit(*this, h, a, b, now);
-    ++m_counters.segments_sent;
+    m_counters.segments_sent += data_len > m_mss ? (data_len + m_mss - 1) / m_mss : 1;
     if (retransmission) {
         m_counters.bytes_retransmitted += data_len;
         if (m_timed_seq && seq < *m_timed_seq)
@@ -1030,6 +1030,9 @@ void Connection::output(Instant now)
         send_ack(now);
     bool sent = false;
     u32 in_pipe = pipe();
+    // New data goes in bursts of whole segments when the NIC cuts them (TSO); the rules
+    // below (sender SWS avoidance, Nagle) still look at single segments.
+    const u32 burst = std::max(m_port.max_transmit(m_mss), m_mss);
     bool fin_ready = m_write_closed && (m_state == State::fin_wait_1 || m_state == State::last_ack || m_state == State::closing);
     for (;;) {
         u32 cwnd = m_cc.cwnd();
@@ -1056,7 +1059,9 @@ void Connection::output(Instant now)
             break;
         SeqNumber edge = m_snd_una + m_snd_wnd;
         u32 window_room = edge > m_snd_max ? u32(edge - m_snd_max) : 0;
-        len = std::min({ unsent, m_mss, window_room, cwnd - in_pipe });
+        len = std::min({ unsent, burst, window_room, cwnd - in_pipe });
+        if (len > m_mss && len < unsent)
+            len -= len % m_mss; // the rest waits, as a segment of its own would
         if (len < unsent && len < m_mss) {
             // Sender SWS avoidance (RFC 9293 3.8.6.2.1): no runts because of a small window,
             // unless nothing is in flight and the room is half the largest window offered.

@@ -53,6 +53,7 @@ constexpr usize rx_pool_frames = 512;
 struct VnetHeader {
     static constexpr u8 needs_csum = 1; // VIRTIO_NET_HDR_F_NEEDS_CSUM
     static constexpr u8 data_valid = 2; // VIRTIO_NET_HDR_F_DATA_VALID
+    static constexpr u8 gso_tcpv4 = 1;  // VIRTIO_NET_HDR_GSO_TCPV4
     u8 flags;
     u8 gso_type;
     u16 hdr_len;
@@ -72,6 +73,7 @@ struct Device {
     u64 sectors = 0;
     bool read_only = false;
     u16 mtu = 0;
+    bool segmentation = false; // the kernel cuts long TCP frames (GSO)
     std::string name; // the declared name it was acquired for
     std::unique_ptr<FramePool> pool;
 };
@@ -298,7 +300,10 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
     g_devices[*handle].pool = pool.release_value();
     g_devices[*handle].mtu = mtu;
     g_devices[*handle].name = std::string(name);
-    return NetInfo { *handle, make_mac(ifname, name), mtu };
+    // The kernel cuts a frame whose header asks (gso_type) into segments: GSO, the tap's TSO.
+    // Its pool's buffers hold the longest IPv4 packet already, for receiving.
+    g_devices[*handle].segmentation = offload;
+    return NetInfo { *handle, make_mac(ifname, name), mtu, offload ? u32(14 + 65535) : 0 };
 }
 
 ErrorOr<Frame, NetError> net_receive(Handle h)
@@ -335,13 +340,19 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& frame)
     VERIFY(owned.size() >= 14, "a frame shorter than an Ethernet header");
     // One 802.1Q tag may come on top of the MTU and the Ethernet header.
     bool tagged = owned.size() >= 18 && owned.bytes()[12] == std::byte(0x81) && owned.bytes()[13] == std::byte(0x00);
-    if (owned.size() > usize(d.mtu) + 14 + (tagged ? 4 : 0))
+    usize limit = owned.segment_size() && d.segmentation ? 14 + 65535 : usize(d.mtu) + 14;
+    if (owned.size() > limit + (tagged ? 4 : 0))
         return failure(NetError::too_big);
     VnetHeader header {}; // a whole frame, checksums done, unless it asks the host for one
     if (owned.wants_device_checksum()) {
         header.flags = VnetHeader::needs_csum;
         header.csum_start = u16(owned.device_checksum_start());
         header.csum_offset = u16(owned.device_checksum_field());
+    }
+    if (owned.segment_size() && owned.size() > usize(d.mtu) + 14 + (tagged ? 4 : 0)) {
+        header.gso_type = VnetHeader::gso_tcpv4;
+        header.gso_size = owned.segment_size();
+        header.hdr_len = u16(owned.segmentation_headers());
     }
     iovec parts[2] = { { &header, sizeof header }, { owned.data(), owned.size() } };
     for (;;) {
@@ -363,6 +374,8 @@ FramePool& net_frame_pool(Handle h)
     VERIFY(g_devices[h].kind == Kind::tap && g_devices[h].pool);
     return *g_devices[h].pool;
 }
+
+FramePool* net_segmentation_pool(Handle h) { return g_devices[h].segmentation ? &net_frame_pool(h) : nullptr; }
 
 // ---- block: files --------------------------------------------------------------------------
 

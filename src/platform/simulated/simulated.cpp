@@ -329,6 +329,8 @@ FramePool& net_frame_pool(Handle h)
     return *nic_of(h).pool;
 }
 
+FramePool* net_segmentation_pool(Handle) { return nullptr; } // the simulated NICs cut nothing
+
 ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
 {
     World& w = world();

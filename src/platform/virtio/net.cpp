@@ -11,7 +11,11 @@
 //   NIC's FramePool tells the stack so: platform/frame.hpp), and VIRTIO_NET_F_GUEST_CSUM when
 //   offered (a received frame whose header says DATA_VALID, or NEEDS_CSUM for a packet the
 //   host made itself, is marked transport_checksum_ok and not checked again). QEMU offers
-//   both with a tap backend, not with `--net user`. No segmentation offloads, no mergeable buffers. Queue 0
+//   both with a tap backend, not with `--net user`. VIRTIO_NET_F_HOST_TSO4 when offered with
+//   VIRTIO_NET_F_CSUM: the NIC then has a second pool of 64 KiB frames
+//   (net_segmentation_pool), and a frame that asks for segmentation (platform/frame.hpp) goes
+//   with gso_type TCPV4, gso_size and hdr_len set. No receive segmentation offloads, no
+//   mergeable buffers. Queue 0
 //   receives, queue 1 transmits; every frame carries the 12-byte virtio_net_hdr of version 1
 //   in front.
 // - NICs are numbered in the order they are found (the order of `sarab run --net`). A name is
@@ -55,6 +59,7 @@ BootArgList g_dev { "dev", "NAME=net:N", "bind the declared net device NAME to t
 
 constexpr u64 feature_net_csum = u64(1) << 0;
 constexpr u64 feature_net_guest_csum = u64(1) << 1;
+constexpr u64 feature_net_host_tso4 = u64(1) << 11;
 constexpr u64 feature_net_mtu = u64(1) << 3;
 constexpr u64 feature_net_mac = u64(1) << 5;
 constexpr u64 feature_net_status = u64(1) << 16;
@@ -64,11 +69,17 @@ constexpr u16 receive_queue = 0, transmit_queue = 1;
 constexpr u16 ring_entries = 256;
 constexpr usize stack_frames = 256; // pool frames beyond what both rings can hold
 constexpr u32 kick_batch = 32;
+// TCP segmentation offload: frames of the longest IPv4 packet behind the stack's headroom, a
+// few, because each goes back to the pool as soon as the device has sent it.
+constexpr usize segmentation_frames = 8;
+constexpr u32 segmentation_limit = 14 + 65535; // an Ethernet frame without VLAN tag
+constexpr usize segmentation_buffer = 256 + 65535;
 constexpr usize max_nics = 8;
 
 struct NetHeader {
     static constexpr u8 needs_checksum = 1; // VIRTIO_NET_HDR_F_NEEDS_CSUM
     static constexpr u8 data_valid = 2; // VIRTIO_NET_HDR_F_DATA_VALID
+    static constexpr u8 gso_tcpv4 = 1;  // VIRTIO_NET_HDR_GSO_TCPV4
     u8 flags;
     u8 gso_type;
     u16 header_length;
@@ -87,6 +98,7 @@ struct Counters {
     u64 runts = 0;    // received with less than a header and an Ethernet header
     u64 tx_full = 0;  // transmits refused: no descriptors
     u64 chained = 0;  // transmits without headroom for the header
+    u64 segmented = 0; // transmits the device cut into TCP segments
 };
 
 struct Nic {
@@ -94,6 +106,7 @@ struct Nic {
     Virtqueue* rx = nullptr;
     Virtqueue* tx = nullptr;
     std::unique_ptr<FramePool> pool;
+    std::unique_ptr<FramePool> segmentation_pool; // with VIRTIO_NET_F_HOST_TSO4
     std::unique_ptr<Frame[]> rx_frames; // by descriptor: the buffer the device may fill
     std::unique_ptr<Frame[]> tx_frames; // by head descriptor: the frame being sent
     std::unique_ptr<NetHeader[]> tx_headers; // by head descriptor: for a frame without headroom
@@ -114,7 +127,7 @@ u32 g_acknowledged_interrupts = 0; // sarab_device_interrupts when the lines wer
 bool bring_up(Nic& n)
 {
     Transport& t = n.transport;
-    auto accepted = t.negotiate(feature_net_csum | feature_net_guest_csum | feature_net_mac | feature_net_mtu | feature_net_status | feature_event_idx);
+    auto accepted = t.negotiate(feature_net_csum | feature_net_guest_csum | feature_net_host_tso4 | feature_net_mac | feature_net_mtu | feature_net_status | feature_event_idx);
     if (!accepted)
         return false;
     n.features = *accepted;
@@ -337,8 +350,8 @@ void flush()
             asm volatile("pause");
         }
         reclaim_transmitted(n);
-        log::debug(platform_log, "net device '{}': {} frames received, {} transmitted ({} without headroom), {} runts, {} refused (ring full); kicks: {} rx, {} tx",
-            std::string_view(n.name), n.counters.received, n.counters.transmitted, n.counters.chained, n.counters.runts, n.counters.tx_full,
+        log::debug(platform_log, "net device '{}': {} frames received, {} transmitted ({} without headroom, {} cut into TCP segments by the device), {} runts, {} refused (ring full); kicks: {} rx, {} tx",
+            std::string_view(n.name), n.counters.received, n.counters.transmitted, n.counters.chained, n.counters.segmented, n.counters.runts, n.counters.tx_full,
             n.rx->kicks(), n.tx->kicks());
     }
 }
@@ -387,6 +400,15 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
         return failure(NetError::no_buffers);
     pool.value()->set_device_checksums(n.features & feature_net_csum);
     n.pool = pool.release_value();
+    if ((n.features & feature_net_host_tso4) && (n.features & feature_net_csum)) {
+        auto large = FramePool::create(segmentation_frames, segmentation_buffer);
+        if (large) {
+            large.value()->set_device_checksums(true);
+            n.segmentation_pool = large.release_value();
+        } else {
+            log::warn(platform_log, "net device '{}': no memory for {} KiB of TCP segmentation buffers: the image cuts its own segments", name, segmentation_frames * segmentation_buffer / 1024);
+        }
+    }
     n.acquired = true;
     usize length = name.size() < sizeof n.name - 1 ? name.size() : sizeof n.name - 1;
     std::memcpy(n.name, name.data(), length);
@@ -394,12 +416,13 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
     refill(n);
     n.transport.acknowledge_interrupt();
     Handle h = Handle(net_handle_base + usize(&n - g_nics));
-    log::debug(platform_log, "net device '{}': virtio-net at {} (NIC {}), MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, MTU {}{}, link {}, {} rx and {} tx entries, {}, completions {}, transmit checksums by the {}, received checksums checked by the {}",
+    log::debug(platform_log, "net device '{}': virtio-net at {} (NIC {}), MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, MTU {}{}, link {}, {} rx and {} tx entries, {}, completions {}, transmit checksums by the {}, received checksums checked by the {}, TCP segments cut by the {}",
         name, std::string_view(n.where), h - net_handle_base, n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5], n.mtu,
         n.features & feature_net_mtu ? " (from the device)" : "", link_up(n) ? "up" : "down", n.rx->size(), n.tx->size(),
         n.features & feature_event_idx ? "EVENT_IDX" : "notification flags", n.transport.completion_path(),
-        n.features & feature_net_csum ? "device" : "image", n.features & feature_net_guest_csum ? "device" : "image");
-    return NetInfo { h, n.mac, n.mtu };
+        n.features & feature_net_csum ? "device" : "image", n.features & feature_net_guest_csum ? "device" : "image",
+        n.segmentation_pool ? "device" : "image");
+    return NetInfo { h, n.mac, n.mtu, n.segmentation_pool ? segmentation_limit : 0 };
 }
 
 ErrorOr<Frame, NetError> net_receive(Handle h)
@@ -435,7 +458,9 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& frame)
     Frame owned = std::move(frame); // given back to its pool on every way out but success
     VERIFY(owned.size() >= ethernet_header, "a frame shorter than an Ethernet header");
     bool tagged = owned.size() >= 18 && owned.bytes()[12] == std::byte(0x81) && owned.bytes()[13] == std::byte(0x00);
-    if (owned.size() > usize(n.mtu) + ethernet_header + (tagged ? vlan_tag : 0))
+    usize one_frame = usize(n.mtu) + ethernet_header + (tagged ? vlan_tag : 0);
+    bool segmented = owned.segment_size() && n.segmentation_pool && owned.size() > one_frame;
+    if (owned.size() > (segmented ? segmentation_limit + (tagged ? vlan_tag : 0) : one_frame))
         return failure(NetError::too_big);
     bool chained = owned.headroom() < header_size;
     u16 needed = chained ? 2 : 1;
@@ -455,6 +480,12 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& frame)
         header.flags = NetHeader::needs_checksum;
         header.checksum_start = u16(owned.device_checksum_start());
         header.checksum_offset = u16(owned.device_checksum_field());
+    }
+    if (segmented) {
+        header.gso_type = NetHeader::gso_tcpv4;
+        header.gso_size = owned.segment_size();
+        header.header_length = u16(owned.segmentation_headers());
+        ++n.counters.segmented;
     }
     u16 head = *n.tx->allocate_descriptor();
     if (chained) {
@@ -480,5 +511,7 @@ FramePool& net_frame_pool(Handle h)
     Nic& n = nic_of(h);
     return *n.pool;
 }
+
+FramePool* net_segmentation_pool(Handle h) { return nic_of(h).segmentation_pool.get(); }
 
 } // namespace sarab::platform

@@ -36,6 +36,7 @@ public:
         s.payload.append(reinterpret_cast<const char*>(b.data()), b.size());
         sent.push_back(std::move(s));
     }
+    u32 max_transmit(u32 mss) override { return mss * burst_segments; }
     void deadline_changed(Connection&) override { }
     void state_changed(Connection& c, State) override { states.push_back(c.state()); }
     bool allow_challenge_ack(Instant) override { return challenge_budget-- > 0; }
@@ -43,6 +44,7 @@ public:
     std::vector<Sent> sent;
     std::vector<State> states;
     int challenge_budget = 1000;
+    u32 burst_segments = 1; // more: the NIC cuts segments (TSO)
 };
 
 Config plain_config()
@@ -259,6 +261,37 @@ TEST(TcpConnection, WritesGoOutAsSegmentsOfAtMostMss)
     s.in(ACK, 5001, 1001 + 3000);
     EXPECT_TRUE(s.take().empty());
     EXPECT_EQ(s.c.writable_bytes(), 64u * 1024);
+}
+
+TEST(TcpConnection, WithSegmentationOffloadNewDataGoesInBurstsOfWholeSegments)
+{
+    Script s;
+    s.port.burst_segments = 4;
+    s.establish_active();
+    s.write(std::string(10000, 'x'));
+    auto out = s.take();
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].h.sequence, 1001u);
+    EXPECT_EQ(out[0].payload.size(), 4u * 1460); // four segments for the NIC to cut
+    EXPECT_FALSE(out[0].has(PSH));
+    EXPECT_EQ(out[1].h.sequence, 1001u + 4 * 1460);
+    EXPECT_EQ(out[1].payload.size(), 10000u - 4 * 1460); // the rest, its runt last
+    EXPECT_TRUE(out[1].has(PSH));
+    EXPECT_EQ(s.c.counters().segments_sent, 2u + 7); // the SYN, the ACK, and 7 on the wire
+
+    // A window of two and a half segments: a burst of two, and the half waits (SWS).
+    s.in(ACK, 5001, 1001 + 10000, {}, 3650);
+    s.write(std::string(10000, 'y'));
+    out = s.take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].payload.size(), 2u * 1460);
+
+    // Retransmissions go one segment at a time.
+    s.advance(s.c.next_deadline() - s.now);
+    out = s.take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].h.sequence, 1001u + 10000);
+    EXPECT_EQ(out[0].payload.size(), 1460u);
 }
 
 TEST(TcpConnection, NagleHoldsASecondSmallSegmentUntilTheFirstIsAcknowledged)

@@ -96,6 +96,11 @@ public:
     // Sends one segment: the header in `header`, the payload in the two pieces (either may be
     // empty). Failure (no buffer) is treated as a loss.
     virtual void transmit(Connection&, const wire::TcpRepr& header, std::span<const std::byte> a, std::span<const std::byte> b, Instant now) = 0;
+    // How many payload bytes one transmit may carry, at most: more than `mss` when the NIC
+    // cuts long segments into pieces of `mss` bytes (TCP segmentation offload,
+    // platform/frame.hpp). Each piece then gets the header's flags and options, except that
+    // FIN and PSH go only on the last. The default: one segment at a time.
+    virtual u32 max_transmit(u32 mss) { return mss; }
     // The connection's next_deadline() may have moved earlier.
     virtual void deadline_changed(Connection&) = 0;
     // The state changed (established, closed, ...).
