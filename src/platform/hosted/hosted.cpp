@@ -349,7 +349,7 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& frame)
         header.csum_start = u16(owned.device_checksum_start());
         header.csum_offset = u16(owned.device_checksum_field());
     }
-    if (owned.segment_size() && owned.size() > usize(d.mtu) + 14 + (tagged ? 4 : 0)) {
+    if (owned.segment_size() && d.segmentation) { // even when it fits the MTU: the peer's MSS may be less
         header.gso_type = VnetHeader::gso_tcpv4;
         header.gso_size = owned.segment_size();
         header.hdr_len = u16(owned.segmentation_headers());

@@ -459,7 +459,8 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& frame)
     VERIFY(owned.size() >= ethernet_header, "a frame shorter than an Ethernet header");
     bool tagged = owned.size() >= 18 && owned.bytes()[12] == std::byte(0x81) && owned.bytes()[13] == std::byte(0x00);
     usize one_frame = usize(n.mtu) + ethernet_header + (tagged ? vlan_tag : 0);
-    bool segmented = owned.segment_size() && n.segmentation_pool && owned.size() > one_frame;
+    // Cut up even when it fits one frame: its payload may be longer than the peer's MSS.
+    bool segmented = owned.segment_size() && n.segmentation_pool;
     if (owned.size() > (segmented ? segmentation_limit + (tagged ? vlan_tag : 0) : one_frame))
         return failure(NetError::too_big);
     bool chained = owned.headroom() < header_size;
