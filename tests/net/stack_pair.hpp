@@ -30,10 +30,10 @@ inline std::vector<std::byte> pattern(usize n, u8 seed)
 inline std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span(s)); }
 
 struct Pair {
-    explicit Pair(sim::LinkConfig link = {}, u16 mtu = 1500, u16 mtu_b = 0, tcp::Config tcp = {})
+    explicit Pair(sim::LinkConfig link = {}, u16 mtu = 1500, u16 mtu_b = 0, tcp::Config tcp = {}, sim::NicOffloads offloads = {})
     {
-        sim::add_nic("a", mac_a, mtu);
-        sim::add_nic("b", mac_b, mtu_b ? mtu_b : mtu);
+        sim::add_nic("a", mac_a, mtu, offloads);
+        sim::add_nic("b", mac_b, mtu_b ? mtu_b : mtu, offloads);
         sim::connect("a", "b", link, link);
         nic_a.emplace(platform::net_acquire("a").release_value());
         nic_b.emplace(platform::net_acquire("b").release_value());

@@ -48,8 +48,19 @@ void reset(u64 seed = 1);
 void set_boot_arguments(std::vector<std::string> words);
 void set_image_name(std::string name);
 
+// What a NIC's device does for the stack, as virtio-net's offloads do (platform/frame.hpp):
+// complete the TCP and UDP checksums of what is sent (NEEDS_CSUM), and cut TCP segments of up
+// to 64 KiB into segments of the size the frame asks for (TSO), each with its own IPv4 length,
+// identification and checksum, sequence number and TCP checksum, FIN and PSH on the last only.
+// Each segment then meets the link's faults on its own.
+struct NicOffloads {
+    bool checksums = false;
+    bool segmentation = false;   // implies checksums
+    usize segmentation_frames = 8; // in net_segmentation_pool
+};
+
 // A NIC that net_acquire(name) will open.
-void add_nic(std::string name, MacAddress mac, u16 mtu = 1500);
+void add_nic(std::string name, MacAddress mac, u16 mtu = 1500, NicOffloads offloads = {});
 // Joins two NICs; frames sent by `a` arrive at `b` under `a_to_b`, and the other way round.
 void connect(const std::string& a, const std::string& b, LinkConfig a_to_b = {}, LinkConfig b_to_a = {});
 // The configuration of the direction from `from` (change it at any time, e.g. for an outage).

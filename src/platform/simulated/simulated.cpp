@@ -22,6 +22,8 @@ struct Nic {
     bool acquired = false;
     Handle handle = 0;
     std::unique_ptr<FramePool> pool;
+    sim::NicOffloads offloads;
+    std::unique_ptr<FramePool> segmentation_pool; // with offloads.segmentation
     std::deque<std::vector<std::byte>> rx;
     int peer = -1;          // index of the NIC at the other end
     sim::LinkConfig out;    // the direction from this NIC
@@ -110,6 +112,81 @@ void write_pcap_record(std::span<const std::byte> bytes)
     u32 header[4] = { u32(w.now / 1'000'000'000), u32((w.now % 1'000'000'000) / 1000), kept, u32(bytes.size()) };
     std::fwrite(header, sizeof header, 1, w.pcap);
     std::fwrite(bytes.data(), 1, kept, w.pcap);
+}
+
+// ---- the devices' offloads (sim::NicOffloads) -----------------------------------------------
+
+constexpr usize segmentation_limit = 14 + 65535; // an Ethernet frame without VLAN tag
+
+u32 load_be(std::span<const std::byte> b, usize at, usize n)
+{
+    u32 v = 0;
+    for (usize i = 0; i < n; ++i)
+        v = v << 8 | u32(b[at + i]);
+    return v;
+}
+
+void store_be(std::span<std::byte> b, usize at, usize n, u32 v)
+{
+    for (usize i = n; i-- > 0; v >>= 8)
+        b[at + i] = std::byte(v & 0xff);
+}
+
+// RFC 1071: the ones'-complement sum of 16-bit words, folded, before the final complement.
+u32 ones_sum(std::span<const std::byte> b, u32 sum = 0)
+{
+    for (usize i = 0; i + 1 < b.size(); i += 2)
+        sum += load_be(b, i, 2);
+    if (b.size() % 2)
+        sum += u32(b.back()) << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum;
+}
+
+// The device's checksum: the field holds the pseudo-header's sum; the sum runs from `start` to
+// the end (virtio's NEEDS_CSUM).
+void complete_checksum(std::span<std::byte> bytes, usize start, usize field)
+{
+    u32 sum = ones_sum(bytes.subspan(start));
+    store_be(bytes, start + field, 2, (~sum & 0xffff) ? (~sum & 0xffff) : 0xffff);
+}
+
+// What a device puts on the wire for a frame that asks for TCP segmentation: segments of
+// `mss` payload bytes behind copies of the frame's headers (the virtio specification, 5.1.6.2).
+std::vector<std::vector<std::byte>> cut_tcp(std::span<const std::byte> frame, usize tcp_start, usize headers, u16 mss)
+{
+    usize ip_start = load_be(frame, 12, 2) == 0x8100 ? 18 : 14;
+    auto payload = frame.subspan(headers);
+    u32 id = load_be(frame, ip_start + 4, 2);
+    u32 sequence = load_be(frame, tcp_start + 4, 4);
+    std::vector<std::vector<std::byte>> out;
+    for (usize at = 0, i = 0; at < payload.size() || at == 0; at += mss, ++i) {
+        usize n = std::min<usize>(mss, payload.size() - at);
+        std::vector<std::byte> f(frame.begin(), frame.begin() + std::ptrdiff_t(headers));
+        f.insert(f.end(), payload.begin() + std::ptrdiff_t(at), payload.begin() + std::ptrdiff_t(at + n));
+        std::span<std::byte> b(f);
+        store_be(b, ip_start + 2, 2, u32(f.size() - ip_start));
+        store_be(b, ip_start + 4, 2, (id + u32(i)) & 0xffff);
+        store_be(b, ip_start + 10, 2, 0);
+        store_be(b, ip_start + 10, 2, ~ones_sum(b.subspan(ip_start, tcp_start - ip_start)) & 0xffff);
+        store_be(b, tcp_start + 4, 4, sequence + u32(at));
+        u8 flags = u8(b[tcp_start + 13]);
+        if (at + n < payload.size())
+            flags &= u8(~0x09); // FIN and PSH on the last segment only
+        if (i > 0)
+            flags &= u8(~0x80); // CWR on the first only
+        b[tcp_start + 13] = std::byte(flags);
+        // The TCP checksum over the pseudo-header (addresses, protocol, length) and the segment.
+        u32 pseudo = ones_sum(b.subspan(ip_start + 12, 8), 6 + u32(f.size() - tcp_start));
+        store_be(b, tcp_start + 16, 2, 0);
+        u32 sum = ones_sum(b.subspan(tcp_start), pseudo);
+        store_be(b, tcp_start + 16, 2, (~sum & 0xffff) ? (~sum & 0xffff) : 0xffff);
+        out.push_back(std::move(f));
+        if (payload.empty())
+            break;
+    }
+    return out;
 }
 
 Nic* nic_by_name(std::string_view name)
@@ -242,13 +319,21 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
     if (!pool)
         return failure(NetError::no_buffers);
     nic->pool = pool.release_value();
+    nic->pool->set_device_checksums(nic->offloads.checksums || nic->offloads.segmentation);
+    if (nic->offloads.segmentation) {
+        auto large = FramePool::create(nic->offloads.segmentation_frames, 256 + 65535);
+        if (!large)
+            return failure(NetError::no_buffers);
+        nic->segmentation_pool = large.release_value();
+        nic->segmentation_pool->set_device_checksums(true);
+    }
     nic->acquired = true;
     World& w = world();
     usize index = 0;
     while (w.nics[index].get() != nic)
         ++index;
     nic->handle = take_handle(Handles::Kind::nic, index);
-    return NetInfo { nic->handle, nic->mac, nic->mtu };
+    return NetInfo { nic->handle, nic->mac, nic->mtu, nic->segmentation_pool ? u32(segmentation_limit) : 0 };
 }
 
 ErrorOr<Frame, NetError> net_receive(Handle h)
@@ -267,17 +352,16 @@ ErrorOr<Frame, NetError> net_receive(Handle h)
     return std::move(*frame);
 }
 
-ErrorOr<void, NetError> net_transmit(Handle h, Frame&& given)
+namespace {
+
+// One frame onto the wire, through the link's faults.
+void send_on_link(Nic& nic, std::vector<std::byte> bytes)
 {
     World& w = world();
-    Nic& nic = nic_of(h);
-    Frame frame = std::move(given);
-    if (frame.size() > usize(nic.mtu) + 14)
-        return failure(NetError::too_big);
     ++w.counters.transmitted;
-    record("{} transmit {}B", nic.name, frame.size());
+    record("{} transmit {}B", nic.name, bytes.size());
     if (nic.peer < 0)
-        return {}; // an unplugged cable
+        return; // an unplugged cable
 
     sim::LinkConfig& link = nic.out;
     sim::FaultAction action;
@@ -292,21 +376,20 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& given)
     if (link.corrupt > 0 && next_unit(nic.rng) < link.corrupt)
         action.corrupt = true;
     if (link.hook)
-        link.hook(frame.bytes(), sim::now(), action);
+        link.hook(bytes, sim::now(), action);
 
     // The link is busy while it serialises earlier frames.
     u64 start = w.now > nic.link_free_at ? w.now : nic.link_free_at;
     if (link.rate_bps)
-        nic.link_free_at = start + frame.size() * 8 * 1'000'000'000ull / link.rate_bps;
+        nic.link_free_at = start + bytes.size() * 8 * 1'000'000'000ull / link.rate_bps;
     else
         nic.link_free_at = start;
 
     if (action.drop || action.copies == 0) {
         ++w.counters.dropped;
-        record("{} drop {}B", nic.name, frame.size());
-        return {};
+        record("{} drop {}B", nic.name, bytes.size());
+        return;
     }
-    std::vector<std::byte> bytes(frame.bytes().begin(), frame.bytes().end());
     if (action.corrupt && !bytes.empty()) {
         u64 bit = next_random(nic.rng) % (bytes.size() * 8);
         bytes[bit / 8] ^= std::byte(1u << (bit % 8));
@@ -321,6 +404,26 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& given)
         }
         w.in_flight.emplace(std::pair { arrival, w.sequence++ }, InFlight { nic.peer, bytes });
     }
+}
+
+} // namespace
+
+ErrorOr<void, NetError> net_transmit(Handle h, Frame&& given)
+{
+    Nic& nic = nic_of(h);
+    Frame frame = std::move(given);
+    bool segmented = frame.segment_size() && nic.segmentation_pool;
+    if (frame.size() > (segmented ? segmentation_limit : usize(nic.mtu) + 14))
+        return failure(NetError::too_big);
+    std::vector<std::byte> bytes(frame.bytes().begin(), frame.bytes().end());
+    if (segmented) {
+        for (auto& piece : cut_tcp(bytes, frame.device_checksum_start(), frame.segmentation_headers(), frame.segment_size()))
+            send_on_link(nic, std::move(piece));
+        return {};
+    }
+    if (frame.wants_device_checksum())
+        complete_checksum(bytes, frame.device_checksum_start(), frame.device_checksum_field());
+    send_on_link(nic, std::move(bytes));
     return {};
 }
 
@@ -329,7 +432,7 @@ FramePool& net_frame_pool(Handle h)
     return *nic_of(h).pool;
 }
 
-FramePool* net_segmentation_pool(Handle) { return nullptr; } // the simulated NICs cut nothing
+FramePool* net_segmentation_pool(Handle h) { return nic_of(h).segmentation_pool.get(); }
 
 ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
 {
@@ -417,7 +520,7 @@ void set_boot_arguments(std::vector<std::string> words)
 
 void set_image_name(std::string name) { world().image_name = std::move(name); }
 
-void add_nic(std::string name, MacAddress mac, u16 mtu)
+void add_nic(std::string name, MacAddress mac, u16 mtu, NicOffloads offloads)
 {
     World& w = world();
     VERIFY(!nic_by_name(name), "two simulated NICs with one name");
@@ -425,6 +528,7 @@ void add_nic(std::string name, MacAddress mac, u16 mtu)
     nic->name = std::move(name);
     nic->mac = mac;
     nic->mtu = mtu;
+    nic->offloads = offloads;
     nic->rng = w.seed * 0x9E3779B97F4A7C15ull + w.nics.size() + 1;
     w.nics.push_back(std::move(nic));
 }

@@ -1,6 +1,9 @@
 // TCP between two of Sarab's stacks on the simulated wire, under the faults a network has:
 // 10 MB each way at once, compared by SHA-256, for loss of 1%, 5% and 10%, reordering,
-// duplication, corruption, a one-second outage and an MTU mismatch. Every run writes the
+// duplication, corruption, a one-second outage and an MTU mismatch; and with NICs that
+// complete checksums and cut TCP segments (TSO, sim::NicOffloads): clean, 5% loss, an MTU
+// mismatch (segments cut smaller than one frame holds), and every 64 KiB frame taken, so that
+// bursts go segment by segment. Every run writes the
 // headers of its frames to a pcap (tcp-<scenario>.pcap in the test's working directory) to
 // look at with Wireshark when something is wrong.
 #include "../stack_pair.hpp"
@@ -43,7 +46,11 @@ struct Scenario {
     sim::LinkConfig link;
     u16 mtu_b = 1500;
     bool outage = false;
+    sim::NicOffloads offloads {};
+    bool hold_segmentation_frames = false; // the test takes them all: no TSO frame is free
 };
+
+constexpr sim::NicOffloads tso { .checksums = true, .segmentation = true };
 
 std::ostream& operator<<(std::ostream& out, const Scenario& s) { return out << s.name; }
 
@@ -99,7 +106,14 @@ TEST_P(TcpTransfer, TenMegabytesEachWayArriveIntact)
 {
     const Scenario& scenario = GetParam();
     sim::reset(11);
-    Pair p(scenario.link, 1500, scenario.mtu_b);
+    Pair p(scenario.link, 1500, scenario.mtu_b, {}, scenario.offloads);
+    std::vector<platform::Frame> held;
+    while (scenario.hold_segmentation_frames) {
+        auto frame = p.nic_a->allocate_segmented(0);
+        if (!frame)
+            break;
+        held.push_back(std::move(*frame));
+    }
     std::string pcap = std::string("tcp-") + scenario.name + ".pcap";
     ASSERT_TRUE(sim::start_pcap(pcap, 96));
     Scheduler s;
@@ -153,6 +167,19 @@ TEST_P(TcpTransfer, TenMegabytesEachWayArriveIntact)
         (unsigned long long)c.corrupted, (unsigned long long)c.too_big, (unsigned long long)(p.a->tcp().counters().no_buffers + p.a->tcp().counters().send_failures),
         (unsigned long long)(p.b->tcp().counters().no_buffers + p.b->tcp().counters().send_failures), platform::net_frame_pool(p.nic_a->handle()).available(),
         platform::net_frame_pool(p.nic_b->handle()).available());
+    auto& tcp_a = p.a->tcp().counters();
+    if (scenario.offloads.segmentation) {
+        std::printf("%s: A sent %llu TSO frames, %llu bursts segment by segment\n", scenario.name,
+            (unsigned long long)tcp_a.segmentation_offloads, (unsigned long long)tcp_a.segmentation_fallbacks);
+        if (scenario.hold_segmentation_frames) {
+            EXPECT_EQ(tcp_a.segmentation_offloads, 0u);
+            EXPECT_GT(tcp_a.segmentation_fallbacks, 0u);
+        } else {
+            EXPECT_GT(tcp_a.segmentation_offloads, 100u); // 10 MB in frames of up to 64 KiB
+        }
+    } else {
+        EXPECT_EQ(tcp_a.segmentation_offloads + tcp_a.segmentation_fallbacks, 0u);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, TcpTransfer,
@@ -161,5 +188,9 @@ INSTANTIATE_TEST_SUITE_P(Faults, TcpTransfer,
         Scenario { "reorder", with(&sim::LinkConfig::reorder, 0.10) },
         Scenario { "duplicate", with(&sim::LinkConfig::duplicate, 0.05) },
         Scenario { "corrupt", with(&sim::LinkConfig::corrupt, 0.02) }, Scenario { "outage", lan(), 1500, true },
-        Scenario { "mtu_mismatch", lan(), 1400 }),
+        Scenario { "mtu_mismatch", lan(), 1400 },
+        Scenario { "tso_clean", lan(), 1500, false, tso },
+        Scenario { "tso_loss5", with(&sim::LinkConfig::loss, 0.05), 1500, false, tso },
+        Scenario { "tso_mtu_mismatch", lan(), 1400, false, tso },
+        Scenario { "tso_no_frame_free", lan(), 1500, false, tso, true }),
     [](const ::testing::TestParamInfo<Scenario>& info) { return std::string(info.param.name); });
