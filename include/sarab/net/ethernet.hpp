@@ -36,6 +36,8 @@ public:
     std::optional<platform::Frame> allocate() { return m_nic.allocate(tx_headroom); }
     // The same for a TCP segment the NIC cuts up (platform/frame.hpp): none if it cuts none.
     std::optional<platform::Frame> allocate_segmented() { return m_nic.allocate_segmented(tx_headroom); }
+    // How many frames the NIC takes now without refusing one.
+    usize transmit_room() { return m_nic.transmit_room(); }
     // The longest payload the NIC takes in such a frame; 0 if it cuts none.
     usize max_segmented_payload() const
     {

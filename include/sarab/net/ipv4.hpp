@@ -77,6 +77,8 @@ public:
     // into MTU-sized ones, and how long that segment may be (header included; 0: the NIC cuts
     // none). An IPv4 packet is 64 KiB at most.
     std::optional<platform::Frame> allocate_segmented() { return m_eth.allocate_segmented(); }
+    // How many frames the NIC takes now without refusing one (packets waiting for ARP aside).
+    usize transmit_room() { return m_eth.transmit_room(); }
     usize max_segmented_payload() const
     {
         usize limit = std::min<usize>(m_eth.max_segmented_payload(), 65535);

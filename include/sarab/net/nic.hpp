@@ -26,6 +26,8 @@ concept Nic = requires(N& nic, platform::Frame&& frame, usize headroom) {
     // segments (0: none), and frames that long.
     { nic.segmentation_limit() } -> std::convertible_to<u32>;
     { nic.allocate_segmented(headroom) } -> std::same_as<std::optional<platform::Frame>>;
+    // How many frames transmit takes now without refusing one (platform::net_transmit_room).
+    { nic.transmit_room() } -> std::convertible_to<usize>;
     { nic.try_receive() } -> std::same_as<ErrorOr<platform::Frame, platform::NetError>>;
     { nic.transmit(std::move(frame)) } -> std::same_as<ErrorOr<void, platform::NetError>>;
     { nic.readable() };
@@ -51,6 +53,7 @@ public:
         auto* pool = platform::net_segmentation_pool(m_info.handle);
         return pool ? pool->allocate(headroom) : std::nullopt;
     }
+    usize transmit_room() { return platform::net_transmit_room(m_info.handle); }
     ErrorOr<platform::Frame, platform::NetError> try_receive() { return platform::net_receive(m_info.handle); }
     ErrorOr<void, platform::NetError> transmit(platform::Frame&& frame) { return platform::net_transmit(m_info.handle, std::move(frame)); }
     sarab::detail::DeviceAwaiter readable() { return wait_for_device(m_info.handle); }
@@ -89,6 +92,7 @@ public:
     std::optional<platform::Frame> allocate(usize headroom) { return m_inner.allocate(headroom); }
     u32 segmentation_limit() const { return m_inner.segmentation_limit(); }
     std::optional<platform::Frame> allocate_segmented(usize headroom) { return m_inner.allocate_segmented(headroom); }
+    usize transmit_room() { return m_inner.transmit_room(); }
     ErrorOr<platform::Frame, platform::NetError> try_receive()
     {
         auto frame = m_inner.try_receive();

@@ -45,7 +45,7 @@ struct TcpCounters {
     u64 time_wait_overflows = 0; // connections closed at once: max_time_wait were in TIME_WAIT
     u64 path_mtu_updates = 0;
     u64 segmentation_offloads = 0;  // frames sent for the NIC to cut into segments (TSO)
-    u64 segmentation_fallbacks = 0; // bursts sent segment by segment: no such frame was free
+    u64 held_back = 0;              // times a connection waited for room in the NIC's ring
 };
 
 template<class Ip>
@@ -89,6 +89,12 @@ public:
     }
 
     void receive(Ipv4Packet& packet, Instant now)
+    {
+        receive_segment(packet, now);
+        resume_held_back(now);
+    }
+
+    void receive_segment(Ipv4Packet& packet, Instant now)
     {
         auto view = wire::TcpView::parse(packet.payload.bytes());
         if (!view || packet.header.destination != m_ip.address()) {
@@ -235,6 +241,7 @@ public:
             deadline_changed(c);
         }
         reap();
+        resume_held_back(now);
     }
 
     // ---- tcp::Port --------------------------------------------------------------------------
@@ -247,12 +254,29 @@ public:
             send_segment(c.remote().address, h, a, b, now);
     }
 
+    bool can_transmit(tcp::Connection& c) override
+    {
+        if (m_ip.transmit_room() > 0)
+            return true;
+        if (!c.waiting_for_room) {
+            c.waiting_for_room = true;
+            m_held_back.push_back({ key_of(c.remote(), c.local().port), c.serial });
+            ++m_counters.held_back;
+        }
+        return false;
+    }
+
     u32 max_transmit(u32 mss) override
     {
-        // Room for the longest header (60 bytes); whole segments only.
+        // Room for the longest header (60 bytes); whole segments only; and a frame for them,
+        // taken now and kept for the burst (none free: one segment at a time).
         usize limit = m_ip.max_segmented_payload();
         usize data = limit > wire::tcp_max_header_len ? limit - wire::tcp_max_header_len : 0;
-        return data > mss ? u32(data - data % mss) : mss;
+        if (data <= mss)
+            return mss;
+        if (!m_burst_frame)
+            m_burst_frame = m_ip.allocate_segmented();
+        return m_burst_frame ? u32(data - data % mss) : mss;
     }
 
     void deadline_changed(tcp::Connection& c) override
@@ -562,36 +586,40 @@ private:
             ++m_counters.send_failures;
     }
 
-    // Payload of more than one segment, from a connection that max_transmit allowed it: one
-    // frame that the NIC cuts into segments of `mss` bytes, or, when no such frame is free,
-    // the segments one by one.
+    // Payload of more than one segment, which max_transmit allowed and kept a frame for: one
+    // frame that the NIC cuts into segments of `mss` bytes.
     void send_burst(Ipv4Address to, const wire::TcpRepr& h, std::span<const std::byte> a, std::span<const std::byte> b, u16 mss, Instant now)
     {
-        auto frame = m_ip.allocate_segmented();
-        if (frame && frame->tailroom() >= a.size() + b.size()) {
-            std::memcpy(frame->append(a.size()).data(), a.data(), a.size());
-            std::memcpy(frame->append(b.size()).data(), b.data(), b.size());
-            h.emit(*frame, m_ip.address(), to);
-            frame->request_segmentation(mss, u16(h.buffer_len()));
-            ++m_counters.segmentation_offloads;
-            if (!m_ip.send(std::move(*frame), to, wire::IpProtocol::tcp, now, true))
-                ++m_counters.send_failures;
+        std::optional<platform::Frame> frame = std::exchange(m_burst_frame, std::nullopt);
+        if (!frame || frame->tailroom() < a.size() + b.size()) {
+            ++m_counters.no_buffers; // a port used without max_transmit: as a loss
             return;
         }
-        ++m_counters.segmentation_fallbacks;
-        usize total = a.size() + b.size();
-        for (usize offset = 0; offset < total; offset += mss) {
-            usize n = std::min<usize>(mss, total - offset);
-            wire::TcpRepr piece = h;
-            piece.sequence = h.sequence + u32(offset);
-            if (offset + n < total)
-                piece.flags.bits &= u8(~(wire::TcpFlags::fin | wire::TcpFlags::psh));
-            // The piece's bytes, which may straddle the two spans.
-            auto from_a = offset < a.size() ? a.subspan(offset, std::min(n, a.size() - offset)) : std::span<const std::byte> {};
-            usize b_start = offset + from_a.size() - a.size();
-            auto from_b = from_a.size() < n ? b.subspan(b_start, n - from_a.size()) : std::span<const std::byte> {};
-            send_segment(to, piece, from_a, from_b, now);
+        std::memcpy(frame->append(a.size()).data(), a.data(), a.size());
+        std::memcpy(frame->append(b.size()).data(), b.data(), b.size());
+        h.emit(*frame, m_ip.address(), to);
+        frame->request_segmentation(mss, u16(h.buffer_len()));
+        ++m_counters.segmentation_offloads;
+        if (!m_ip.send(std::move(*frame), to, wire::IpProtocol::tcp, now, true))
+            ++m_counters.send_failures;
+    }
+
+    // Connections that found the NIC full send again once it has room: after every segment
+    // received and every timer run (the ACKs of what the full ring held bring both).
+    void resume_held_back(Instant now)
+    {
+        if (m_held_back.empty() || m_ip.transmit_room() == 0)
+            return;
+        auto held = std::move(m_held_back);
+        m_held_back.clear();
+        for (auto [key, serial] : held) {
+            auto it = m_connections.find(key);
+            if (it == m_connections.end() || it->second->serial != serial)
+                continue; // gone
+            it->second->waiting_for_room = false;
+            it->second->resume_output(now);
         }
+        reap();
     }
 
     // RFC 9293 3.10.7.1: the answer to a segment that belongs to no connection.
@@ -650,6 +678,8 @@ private:
     std::vector<TimerEntry> m_heap;
     std::vector<tcp::Connection*> m_reap;
     std::vector<tcp::Connection*> m_pending_aborts;
+    std::vector<std::pair<u64, u64>> m_held_back; // (key, serial): the NIC was full (can_transmit)
+    std::optional<platform::Frame> m_burst_frame; // taken by max_transmit for the next burst
     u64 m_serial = 0;
     u32 m_next_ephemeral = 0;
     Instant m_challenge_window {};

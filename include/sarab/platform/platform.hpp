@@ -124,6 +124,10 @@ ErrorOr<Frame, NetError> net_receive(Handle);
 // queue drops the frame and says NetError::full, as a NIC would.
 ErrorOr<void, NetError> net_transmit(Handle, Frame&& frame);
 
+// How many frames net_transmit takes now, at least, without refusing one (NetError::full).
+// The stack holds data back while it is 0 rather than lose frames to a full ring.
+usize net_transmit_room(Handle);
+
 // The pool the device receives into; the stack may also allocate transmit frames from it.
 FramePool& net_frame_pool(Handle);
 // Frames of up to NetInfo::segmentation_limit bytes, for TCP segments the device cuts up

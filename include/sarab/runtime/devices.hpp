@@ -84,6 +84,8 @@ public:
         auto* pool = platform::net_segmentation_pool(handle());
         return pool ? pool->allocate(headroom) : std::nullopt;
     }
+    // How many frames transmit takes now without refusing one.
+    usize transmit_room() { return platform::net_transmit_room(handle()); }
     ErrorOr<platform::Frame, platform::NetError> try_receive() { return platform::net_receive(handle()); }
     ErrorOr<void, platform::NetError> transmit(platform::Frame&& frame) { return platform::net_transmit(handle(), std::move(frame)); }
     // co_await readable(): resumes when frames are waiting.

@@ -1030,13 +1030,10 @@ void Connection::output(Instant now)
         send_ack(now);
     bool sent = false;
     u32 in_pipe = pipe();
-    // New data goes in bursts of whole segments when the NIC cuts them (TSO); the rules
-    // below (sender SWS avoidance, Nagle) still look at single segments.
-    const u32 burst = std::max(m_port.max_transmit(m_mss), m_mss);
     bool fin_ready = m_write_closed && (m_state == State::fin_wait_1 || m_state == State::last_ack || m_state == State::closing);
     for (;;) {
         u32 cwnd = m_cc.cwnd();
-        if (in_pipe >= cwnd)
+        if (in_pipe >= cwnd || !m_port.can_transmit(*this))
             break;
         SeqNumber seq;
         u32 len = 0;
@@ -1059,6 +1056,9 @@ void Connection::output(Instant now)
             break;
         SeqNumber edge = m_snd_una + m_snd_wnd;
         u32 window_room = edge > m_snd_max ? u32(edge - m_snd_max) : 0;
+        // New data goes in bursts of whole segments when the NIC cuts them (TSO); the rules
+        // below (sender SWS avoidance, Nagle) still look at single segments.
+        u32 burst = unsent > m_mss ? std::max(m_port.max_transmit(m_mss), m_mss) : m_mss;
         len = std::min({ unsent, burst, window_room, cwnd - in_pipe });
         if (len > m_mss && len < unsent)
             len -= len % m_mss; // the rest waits, as a segment of its own would
@@ -1078,13 +1078,15 @@ void Connection::output(Instant now)
         in_pipe += len + (fin ? 1 : 0);
         sent = true;
     }
-    if (!sent && m_ack_now)
+    if (!sent && m_ack_now && m_port.can_transmit(*this))
         send_ack(now);
     // Data waits behind a closed window and nothing is in flight to bring an update: probe.
     u32 unsent = m_tx.size() - std::min(m_tx.size(), u32(m_snd_max - m_snd_una));
     if (flight() == 0 && unsent > 0 && m_rto_deadline == never)
         arm_persist(now);
 }
+
+void Connection::resume_output(Instant now) { output(now); }
 
 // ---- timers ----------------------------------------------------------------------------------
 

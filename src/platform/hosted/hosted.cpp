@@ -377,6 +377,9 @@ FramePool& net_frame_pool(Handle h)
 
 FramePool* net_segmentation_pool(Handle h) { return g_devices[h].segmentation ? &net_frame_pool(h) : nullptr; }
 
+// The tap's queue is the kernel's: a full one shows only as EAGAIN on the write itself.
+usize net_transmit_room(Handle) { return ~usize(0); }
+
 // ---- block: files --------------------------------------------------------------------------
 
 ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)

@@ -29,6 +29,9 @@
 //   bytes of headroom goes as a two-descriptor chain behind a header of the NIC's own, one
 //   for each head descriptor. A transmitted frame goes back to its pool when the device has
 //   used it.
+// - Room: net_transmit_room says how many descriptors are free once what the device has sent
+//   is taken back (and the device kicked when none are), so that the stack holds data back
+//   instead of having frames refused with NetError::full.
 // - Batching: transmitted frames are published at once but the device is notified (kicked)
 //   when the image yields, when kick_batch frames have gone without a kick, or when the ring
 //   is full; the receive ring is refilled a quarter at a time, with one kick. Kicks happen only
@@ -514,5 +517,20 @@ FramePool& net_frame_pool(Handle h)
 }
 
 FramePool* net_segmentation_pool(Handle h) { return nic_of(h).segmentation_pool.get(); }
+
+// Free transmit descriptors, after taking back what the device has sent; when there are none,
+// the device is kicked for what waits in the ring.
+usize net_transmit_room(Handle h)
+{
+    Nic& n = nic_of(h);
+    if (n.tx->free_descriptors() == 0) {
+        reclaim_transmitted(n);
+        if (n.tx->free_descriptors() == 0) {
+            kick_transmit(n);
+            reclaim_transmitted(n);
+        }
+    }
+    return n.tx->free_descriptors();
+}
 
 } // namespace sarab::platform

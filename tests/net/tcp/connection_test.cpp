@@ -37,6 +37,7 @@ public:
         sent.push_back(std::move(s));
     }
     u32 max_transmit(u32 mss) override { return mss * burst_segments; }
+    bool can_transmit(Connection&) override { return room; }
     void deadline_changed(Connection&) override { }
     void state_changed(Connection& c, State) override { states.push_back(c.state()); }
     bool allow_challenge_ack(Instant) override { return challenge_budget-- > 0; }
@@ -45,6 +46,7 @@ public:
     std::vector<State> states;
     int challenge_budget = 1000;
     u32 burst_segments = 1; // more: the NIC cuts segments (TSO)
+    bool room = true;       // false: the NIC's ring is full
 };
 
 Config plain_config()
@@ -292,6 +294,23 @@ TEST(TcpConnection, WithSegmentationOffloadNewDataGoesInBurstsOfWholeSegments)
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].h.sequence, 1001u + 10000);
     EXPECT_EQ(out[0].payload.size(), 1460u);
+}
+
+TEST(TcpConnection, AFullTransmitRingHoldsDataBackUntilTheLayerResumesTheConnection)
+{
+    Script s;
+    s.establish_active();
+    s.c.set_no_delay(true, s.now);
+    s.port.room = false;
+    s.write(std::string(3000, 'x'));
+    EXPECT_TRUE(s.take().empty()); // held back, not sent and lost
+    s.port.room = true;
+    s.c.resume_output(s.now);
+    auto out = s.take();
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[0].h.sequence, 1001u);
+    EXPECT_EQ(out[2].payload.size(), 3000u - 2920);
+    EXPECT_EQ(s.c.counters().bytes_retransmitted, 0u);
 }
 
 TEST(TcpConnection, NagleHoldsASecondSmallSegmentUntilTheFirstIsAcknowledged)

@@ -96,11 +96,16 @@ public:
     // Sends one segment: the header in `header`, the payload in the two pieces (either may be
     // empty). Failure (no buffer) is treated as a loss.
     virtual void transmit(Connection&, const wire::TcpRepr& header, std::span<const std::byte> a, std::span<const std::byte> b, Instant now) = 0;
-    // How many payload bytes one transmit may carry, at most: more than `mss` when the NIC
-    // cuts long segments into pieces of `mss` bytes (TCP segmentation offload,
-    // platform/frame.hpp). Each piece then gets the header's flags and options, except that
-    // FIN and PSH go only on the last. The default: one segment at a time.
+    // How many payload bytes the next transmit may carry, at most: more than `mss` when the
+    // NIC cuts long segments into pieces of `mss` bytes (TCP segmentation offload,
+    // platform/frame.hpp) and has a frame free for one. Each piece then gets the header's
+    // flags and options, except that FIN and PSH go only on the last. The default: one
+    // segment at a time.
     virtual u32 max_transmit(u32 mss) { return mss; }
+    // Whether the NIC takes a frame now. When it does not, the port remembers the connection
+    // and calls its resume_output once it does: a full transmit ring holds data back instead
+    // of losing it. The default: always.
+    virtual bool can_transmit(Connection&) { return true; }
     // The connection's next_deadline() may have moved earlier.
     virtual void deadline_changed(Connection&) = 0;
     // The state changed (established, closed, ...).
@@ -138,6 +143,8 @@ public:
     void on_segment(const wire::TcpRepr&, std::span<const std::byte> payload, Instant now);
     Instant next_deadline() const;
     void on_timer(Instant now);
+    // The NIC has room again after the port's can_transmit said no: send what waits.
+    void resume_output(Instant now);
 
     // ---- from the application ---------------------------------------------------------------
     // Copies up to data.size() bytes into the send buffer and sends what it may. Returns how
@@ -188,6 +195,7 @@ public:
     void* listener = nullptr;         // the listener a passive open belongs to, until accepted
     Instant scheduled = never;        // the earliest deadline the layer's timer heap holds for it
     u64 serial = 0;                   // tells a reused four-tuple's connections apart
+    bool waiting_for_room = false;    // on the layer's list of connections the NIC held back
 
     // For a SYN that reaches this connection in TIME_WAIT (RFC 6191): may a new connection
     // take the four-tuple?
