@@ -39,6 +39,10 @@ struct LinkConfig {
     Duration reorder_delay = std::chrono::milliseconds(1);
     double corrupt = 0;
     bool up = true;          // false: every frame is lost (an outage)
+    // 0: the NIC takes every frame. Else its transmit ring: at most this many frames given to
+    // net_transmit and not yet serialised onto the wire (rate_bps), as net_transmit_room says;
+    // one more is refused (NetError::full). A TSO frame takes one place.
+    u32 ring_frames = 0;
     FaultHook hook;
 };
 
@@ -84,6 +88,7 @@ struct Counters {
     u64 duplicated = 0;
     u64 corrupted = 0;
     u64 too_big = 0;
+    u64 refused = 0; // net_transmit said full: the ring (LinkConfig::ring_frames) had no room
 };
 Counters counters();
 

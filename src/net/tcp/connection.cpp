@@ -949,6 +949,10 @@ void Connection::send_ack(Instant now)
 {
     if (m_state == State::syn_sent || m_state == State::closed)
         return;
+    if (!m_port.can_transmit(*this)) {
+        m_ack_now = true; // goes when the port resumes the connection
+        return;
+    }
     send_control(TcpFlags::ack, m_snd_max, now);
 }
 

@@ -29,6 +29,7 @@ struct Nic {
     sim::LinkConfig out;    // the direction from this NIC
     u64 rng = 0;
     u64 link_free_at = 0;   // when the outgoing link has sent what it was given
+    std::deque<u64> ring;   // when each frame in the transmit ring is on the wire (ring_frames)
 };
 
 struct Disk {
@@ -415,15 +416,22 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& given)
     bool segmented = frame.segment_size() && nic.segmentation_pool;
     if (frame.size() > (segmented ? segmentation_limit : usize(nic.mtu) + 14))
         return failure(NetError::too_big);
+    if (net_transmit_room(h) == 0) {
+        ++world().counters.refused;
+        record("{} ring full", nic.name);
+        return failure(NetError::full);
+    }
     std::vector<std::byte> bytes(frame.bytes().begin(), frame.bytes().end());
     if (segmented) {
         for (auto& piece : cut_tcp(bytes, frame.device_checksum_start(), frame.segmentation_headers(), frame.segment_size()))
             send_on_link(nic, std::move(piece));
-        return {};
+    } else {
+        if (frame.wants_device_checksum())
+            complete_checksum(bytes, frame.device_checksum_start(), frame.device_checksum_field());
+        send_on_link(nic, std::move(bytes));
     }
-    if (frame.wants_device_checksum())
-        complete_checksum(bytes, frame.device_checksum_start(), frame.device_checksum_field());
-    send_on_link(nic, std::move(bytes));
+    if (nic.out.ring_frames)
+        nic.ring.push_back(nic.link_free_at);
     return {};
 }
 
@@ -434,7 +442,15 @@ FramePool& net_frame_pool(Handle h)
 
 FramePool* net_segmentation_pool(Handle h) { return nic_of(h).segmentation_pool.get(); }
 
-usize net_transmit_room(Handle) { return ~usize(0); } // the simulated wire takes everything
+usize net_transmit_room(Handle h)
+{
+    Nic& nic = nic_of(h);
+    if (nic.out.ring_frames == 0)
+        return ~usize(0);
+    while (!nic.ring.empty() && nic.ring.front() <= world().now)
+        nic.ring.pop_front();
+    return nic.out.ring_frames > nic.ring.size() ? nic.out.ring_frames - nic.ring.size() : 0;
+}
 
 ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
 {

@@ -3,7 +3,8 @@
 // duplication, corruption, a one-second outage and an MTU mismatch; and with NICs that
 // complete checksums and cut TCP segments (TSO, sim::NicOffloads): clean, 5% loss, an MTU
 // mismatch (segments cut smaller than one frame holds), and every 64 KiB frame taken, so that
-// data goes one segment at a time. Every run writes the
+// data goes one segment at a time; and with a transmit ring of 8 frames, which TCP must wait
+// for rather than lose segments to. Every run writes the
 // headers of its frames to a pcap (tcp-<scenario>.pcap in the test's working directory) to
 // look at with Wireshark when something is wrong.
 #include "../stack_pair.hpp"
@@ -59,6 +60,14 @@ sim::LinkConfig lan()
     sim::LinkConfig link;
     link.latency = 1ms;
     link.rate_bps = 100'000'000;
+    return link;
+}
+
+// A NIC whose transmit ring holds 8 frames: TCP must wait for room, not lose segments.
+sim::LinkConfig small_ring()
+{
+    sim::LinkConfig link = lan();
+    link.ring_frames = 8;
     return link;
 }
 
@@ -168,7 +177,12 @@ TEST_P(TcpTransfer, TenMegabytesEachWayArriveIntact)
         (unsigned long long)(p.b->tcp().counters().no_buffers + p.b->tcp().counters().send_failures), platform::net_frame_pool(p.nic_a->handle()).available(),
         platform::net_frame_pool(p.nic_b->handle()).available());
     auto& tcp_a = p.a->tcp().counters();
-    std::printf("%s: A sent %llu TSO frames\n", scenario.name, (unsigned long long)tcp_a.segmentation_offloads);
+    std::printf("%s: A sent %llu TSO frames, waited for room %llu times; frames refused %llu\n", scenario.name,
+        (unsigned long long)tcp_a.segmentation_offloads, (unsigned long long)tcp_a.held_back, (unsigned long long)c.refused);
+    if (scenario.link.ring_frames) {
+        EXPECT_GT(tcp_a.held_back, 0u);
+        EXPECT_EQ(c.refused, 0u); // held back, never refused and lost
+    }
     if (scenario.offloads.segmentation && !scenario.hold_segmentation_frames)
         EXPECT_GT(tcp_a.segmentation_offloads, 100u); // 10 MB in frames of up to 64 KiB
     else
@@ -185,5 +199,6 @@ INSTANTIATE_TEST_SUITE_P(Faults, TcpTransfer,
         Scenario { "tso_clean", lan(), 1500, false, tso },
         Scenario { "tso_loss5", with(&sim::LinkConfig::loss, 0.05), 1500, false, tso },
         Scenario { "tso_mtu_mismatch", lan(), 1400, false, tso },
-        Scenario { "tso_no_frame_free", lan(), 1500, false, tso, true }),
+        Scenario { "tso_no_frame_free", lan(), 1500, false, tso, true },
+        Scenario { "small_ring", small_ring() }, Scenario { "tso_small_ring", small_ring(), 1500, false, tso }),
     [](const ::testing::TestParamInfo<Scenario>& info) { return std::string(info.param.name); });
