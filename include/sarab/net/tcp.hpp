@@ -267,12 +267,7 @@ public:
         if (!m_nic_full && m_ip.transmit_room() > 0)
             return true;
         m_nic_full = true;
-        if (m_room_check == never) {
-            // Look again soon even if nothing arrives: the ring drains without telling.
-            m_room_check = MonotonicClock::now() + room_check_interval;
-            if (on_deadline_change)
-                on_deadline_change();
-        }
+        check_room_soon(MonotonicClock::now());
         if (!c.waiting_for_room) {
             c.waiting_for_room = true;
             m_held_back.push_back({ key_of(c.remote(), c.local().port), c.serial });
@@ -623,8 +618,12 @@ private:
     // received and every timer run (the ACKs of what the full ring held bring both).
     void resume_held_back(Instant now)
     {
-        if (m_held_back.empty() || m_ip.transmit_room() == 0)
+        if (m_held_back.empty())
             return;
+        if (m_ip.transmit_room() == 0) {
+            check_room_soon(now);
+            return;
+        }
         m_nic_full = false;
         auto held = std::move(m_held_back);
         m_held_back.clear();
@@ -636,6 +635,16 @@ private:
             it->second->resume_output(now);
         }
         reap();
+    }
+
+    // Looks at the NIC again soon even if nothing arrives: a ring drains without telling.
+    void check_room_soon(Instant now)
+    {
+        if (m_room_check != never)
+            return;
+        m_room_check = now + room_check_interval;
+        if (on_deadline_change)
+            on_deadline_change();
     }
 
     // RFC 9293 3.10.7.1: the answer to a segment that belongs to no connection.
