@@ -31,6 +31,10 @@
 
 namespace sarab::platform {
 
+// The longest frame a device that cuts TCP segments takes (NetInfo::segmentation_limit): an
+// Ethernet header, without VLAN tag, and the longest IPv4 packet.
+inline constexpr u32 max_segmentation_frame = 14 + 65535;
+
 class FramePool;
 
 class Frame {

@@ -1082,8 +1082,8 @@ void Connection::output(Instant now)
         in_pipe += len + (fin ? 1 : 0);
         sent = true;
     }
-    if (!sent && m_ack_now && m_port.can_transmit(*this))
-        send_ack(now);
+    if (!sent && m_ack_now)
+        send_ack(now); // which waits for room itself
     // Data waits behind a closed window and nothing is in flight to bring an update: probe.
     u32 unsent = m_tx.size() - std::min(m_tx.size(), u32(m_snd_max - m_snd_una));
     if (flight() == 0 && unsent > 0 && m_rto_deadline == never)

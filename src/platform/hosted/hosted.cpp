@@ -303,7 +303,7 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
     // The kernel cuts a frame whose header asks (gso_type) into segments: GSO, the tap's TSO.
     // Its pool's buffers hold the longest IPv4 packet already, for receiving.
     g_devices[*handle].segmentation = offload;
-    return NetInfo { *handle, make_mac(ifname, name), mtu, offload ? u32(14 + 65535) : 0 };
+    return NetInfo { *handle, make_mac(ifname, name), mtu, offload ? max_segmentation_frame : 0 };
 }
 
 ErrorOr<Frame, NetError> net_receive(Handle h)
@@ -340,7 +340,7 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& frame)
     VERIFY(owned.size() >= 14, "a frame shorter than an Ethernet header");
     // One 802.1Q tag may come on top of the MTU and the Ethernet header.
     bool tagged = owned.size() >= 18 && owned.bytes()[12] == std::byte(0x81) && owned.bytes()[13] == std::byte(0x00);
-    usize limit = owned.segment_size() && d.segmentation ? 14 + 65535 : usize(d.mtu) + 14;
+    usize limit = owned.segment_size() && d.segmentation ? max_segmentation_frame : usize(d.mtu) + 14;
     if (owned.size() > limit + (tagged ? 4 : 0))
         return failure(NetError::too_big);
     VnetHeader header {}; // a whole frame, checksums done, unless it asks the host for one

@@ -117,7 +117,6 @@ void write_pcap_record(std::span<const std::byte> bytes)
 
 // ---- the devices' offloads (sim::NicOffloads) -----------------------------------------------
 
-constexpr usize segmentation_limit = 14 + 65535; // an Ethernet frame without VLAN tag
 
 u32 load_be(std::span<const std::byte> b, usize at, usize n)
 {
@@ -334,7 +333,7 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
     while (w.nics[index].get() != nic)
         ++index;
     nic->handle = take_handle(Handles::Kind::nic, index);
-    return NetInfo { nic->handle, nic->mac, nic->mtu, nic->segmentation_pool ? u32(segmentation_limit) : 0 };
+    return NetInfo { nic->handle, nic->mac, nic->mtu, nic->segmentation_pool ? max_segmentation_frame : 0 };
 }
 
 ErrorOr<Frame, NetError> net_receive(Handle h)
@@ -414,7 +413,7 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& given)
     Nic& nic = nic_of(h);
     Frame frame = std::move(given);
     bool segmented = frame.segment_size() && nic.segmentation_pool;
-    if (frame.size() > (segmented ? segmentation_limit : usize(nic.mtu) + 14))
+    if (frame.size() > (segmented ? max_segmentation_frame : usize(nic.mtu) + 14))
         return failure(NetError::too_big);
     if (net_transmit_room(h) == 0) {
         ++world().counters.refused;

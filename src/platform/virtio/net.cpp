@@ -75,7 +75,6 @@ constexpr u32 kick_batch = 32;
 // TCP segmentation offload: frames of the longest IPv4 packet behind the stack's headroom, a
 // few, because each goes back to the pool as soon as the device has sent it.
 constexpr usize segmentation_frames = 8;
-constexpr u32 segmentation_limit = 14 + 65535; // an Ethernet frame without VLAN tag
 constexpr usize segmentation_buffer = 256 + 65535;
 constexpr usize max_nics = 8;
 
@@ -425,7 +424,7 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
         n.features & feature_event_idx ? "EVENT_IDX" : "notification flags", n.transport.completion_path(),
         n.features & feature_net_csum ? "device" : "image", n.features & feature_net_guest_csum ? "device" : "image",
         n.segmentation_pool ? "device" : "image");
-    return NetInfo { h, n.mac, n.mtu, n.segmentation_pool ? segmentation_limit : 0 };
+    return NetInfo { h, n.mac, n.mtu, n.segmentation_pool ? max_segmentation_frame : 0 };
 }
 
 ErrorOr<Frame, NetError> net_receive(Handle h)
@@ -464,7 +463,7 @@ ErrorOr<void, NetError> net_transmit(Handle h, Frame&& frame)
     usize one_frame = usize(n.mtu) + ethernet_header + (tagged ? vlan_tag : 0);
     // Cut up even when it fits one frame: its payload may be longer than the peer's MSS.
     bool segmented = owned.segment_size() && n.segmentation_pool;
-    if (owned.size() > (segmented ? segmentation_limit + (tagged ? vlan_tag : 0) : one_frame))
+    if (owned.size() > (segmented ? max_segmentation_frame + (tagged ? vlan_tag : 0) : one_frame))
         return failure(NetError::too_big);
     bool chained = owned.headroom() < header_size;
     u16 needed = chained ? 2 : 1;
