@@ -6,15 +6,18 @@
 #   ping      RUNS x 200 pings, 56 bytes, 10 ms apart: the median round trip of each run
 #   udp-1     RUNS x 5000 UDP echo round trips of 64 bytes, one at a time: round trips/s
 #   udp-32    RUNS x 20000 datagrams of 64 bytes, 32 in flight: echoes/s
+#   tcp-echo  RUNS x 8 MiB through one TCP connection, sent while it is read back: MiB/s each
+#             way (the bytes must come back unchanged)
 #
-# and QEMU's CPU time (utime + stime of its process, all threads) per 1000 echoes. Every loop
-# is bounded; the namespace and QEMU go when the script ends.
+# and QEMU's CPU time (utime + stime of its process, all threads) per 1000 echoes, or per MiB.
+# Every loop is bounded; the namespace and QEMU go when the script ends.
 #
 #     RUNS=3 bench/virtio/net_figures.sh
+#     MACHINES=microvm RUNS=5 bench/virtio/net_figures.sh      (one machine only)
 source "$(dirname "$0")/lib.sh"
 runs="${RUNS:-3}"
 
-for machine in microvm q35; do
+for machine in ${MACHINES:-microvm q35}; do
     start_image "$machine" examples/echo
     qemu="$(cat "$work/qemu.pid")"
     in_ns taskset -c 0 python3 - "$machine" "$runs" "$qemu" <<'PY'
@@ -26,11 +29,11 @@ def qemu_cpu():
     fields = open("/proc/%d/stat" % qemu).read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / tick
 
-def report(name, values, unit, cpu=None):
+def report(name, values, unit, cpu=None, per="1000"):
     values = sorted(values)
     line = "%-8s %-7s median %s %s [%s-%s]" % (machine, name, fmt(statistics.median(values)), unit, fmt(values[0]), fmt(values[-1]))
     if cpu:
-        line += "; QEMU CPU-s per 1000: %.3f [%.3f-%.3f]" % (statistics.median(cpu), min(cpu), max(cpu))
+        line += "; QEMU CPU-s per %s: %.3f [%.3f-%.3f]" % (per, statistics.median(cpu), min(cpu), max(cpu))
     print(line, flush=True)
 
 def fmt(v):
@@ -67,6 +70,32 @@ for name, count, window in (("udp-1", 5000, 1), ("udp-32", 20000, 32)):
         rates.append(got / elapsed)
         cpu.append(used / got * 1000)
     report(name, rates, "echoes/s", cpu)
+
+import hashlib, threading
+size = 8 << 20
+data = os.urandom(size)
+rates, cpu = [], []
+for _ in range(runs):
+    s = socket.create_connection(("198.18.0.2", 7), timeout=30)
+    def send():
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+    c0, t0 = qemu_cpu(), time.monotonic()
+    sender = threading.Thread(target=send)
+    sender.start()
+    got = bytearray()
+    while True:
+        chunk = s.recv(1 << 16)
+        if not chunk:
+            break
+        got += chunk
+    sender.join()
+    elapsed, used = time.monotonic() - t0, qemu_cpu() - c0
+    s.close()
+    assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest(), "tcp-echo: %d bytes back of %d, or different" % (len(got), size)
+    rates.append(size / elapsed / (1 << 20))
+    cpu.append(used / (size / (1 << 20)))
+report("tcp-echo", rates, "MiB/s", cpu, "MiB")
 PY
     stop_image
 done

@@ -14,17 +14,22 @@
 //   both with a tap backend, not with `--net user`. VIRTIO_NET_F_HOST_TSO4 when offered with
 //   VIRTIO_NET_F_CSUM: the NIC then has a second pool of 64 KiB frames
 //   (net_segmentation_pool), and a frame that asks for segmentation (platform/frame.hpp) goes
-//   with gso_type TCPV4, gso_size and hdr_len set. No receive segmentation offloads, no
-//   mergeable buffers. Queue 0
-//   receives, queue 1 transmits; every frame carries the 12-byte virtio_net_hdr of version 1
-//   in front.
+//   with gso_type TCPV4, gso_size and hdr_len set. VIRTIO_NET_F_GUEST_TSO4 with
+//   VIRTIO_NET_F_MRG_RXBUF and GUEST_CSUM, when all three are offered (and never one of the
+//   first two without the others): the host may then send TCP segments of up to 64 KiB, as
+//   its own stack made them or as it joined them (Linux's GRO), spread over several receive
+//   buffers; the driver joins such a segment into one frame of a small pool of 64 KiB frames
+//   (the one copy of the receive path, paid once per segment instead of a device trip per
+//   MTU-sized frame), and the stack takes it as it takes any frame. Queue 0 receives, queue 1
+//   transmits; every frame carries the 12-byte virtio_net_hdr of version 1 in front.
 // - NICs are numbered in the order they are found (the order of `sarab run --net`). A name is
 //   bound to NIC N by the boot argument --dev=NAME=net:N; a name that no --dev names gets the
 //   first NIC that no --dev names and no other name has taken, in the order names are
 //   acquired (declaration order).
-// - Zero copy both ways. Receive buffers are whole frames of the device's FramePool: the
-//   device writes the header and the frame into one, and net_receive hands that very buffer up
-//   with the header skipped (its window starts 12 bytes in). net_transmit writes the header
+// - Zero copy both ways, but for the joined segments above. Receive buffers are whole frames
+//   of the device's FramePool: the device writes the header and the frame into one, and
+//   net_receive hands that very buffer up with the header skipped (its window starts 12 bytes
+//   in). net_transmit writes the header
 //   into the frame's headroom and gives the device one descriptor; a frame with less than 12
 //   bytes of headroom goes as a two-descriptor chain behind a header of the NIC's own, one
 //   for each head descriptor. A transmitted frame goes back to its pool when the device has
@@ -62,6 +67,8 @@ BootArgList g_dev { "dev", "NAME=net:N", "bind the declared net device NAME to t
 
 constexpr u64 feature_net_csum = u64(1) << 0;
 constexpr u64 feature_net_guest_csum = u64(1) << 1;
+constexpr u64 feature_net_guest_tso4 = u64(1) << 7;
+constexpr u64 feature_net_mrg_rxbuf = u64(1) << 15;
 constexpr u64 feature_net_host_tso4 = u64(1) << 11;
 constexpr u64 feature_net_mtu = u64(1) << 3;
 constexpr u64 feature_net_mac = u64(1) << 5;
@@ -76,6 +83,11 @@ constexpr u32 kick_batch = 32;
 // few, because each goes back to the pool as soon as the device has sent it.
 constexpr usize segmentation_frames = 8;
 constexpr usize segmentation_buffer = 256 + 65535;
+// Receive segmentation offload: frames that a TCP segment spread over several receive buffers
+// is joined into. The stack is done with a received TCP segment before it takes the next
+// frame, so two would do; four leave room for a frame the stack keeps a moment (a reply
+// built in it).
+constexpr usize joined_frames = 4;
 constexpr usize max_nics = 8;
 
 struct NetHeader {
@@ -88,7 +100,7 @@ struct NetHeader {
     u16 gso_size;
     u16 checksum_start;
     u16 checksum_offset;
-    u16 buffers; // present with VIRTIO_F_VERSION_1
+    u16 buffers; // present with VIRTIO_F_VERSION_1; more than 1 only with MRG_RXBUF
 };
 static_assert(sizeof(NetHeader) == 12);
 constexpr usize header_size = sizeof(NetHeader);
@@ -98,6 +110,8 @@ struct Counters {
     u64 received = 0;
     u64 transmitted = 0;
     u64 runts = 0;    // received with less than a header and an Ethernet header
+    u64 joined = 0;   // received over several buffers and joined into one frame
+    u64 unjoined = 0; // the same, dropped: no frame free to join them in, or too long
     u64 tx_full = 0;  // transmits refused: no descriptors
     u64 chained = 0;  // transmits without headroom for the header
     u64 segmented = 0; // transmits the device cut into TCP segments
@@ -109,6 +123,7 @@ struct Nic {
     Virtqueue* tx = nullptr;
     std::unique_ptr<FramePool> pool;
     std::unique_ptr<FramePool> segmentation_pool; // with VIRTIO_NET_F_HOST_TSO4
+    std::unique_ptr<FramePool> joined_pool; // with VIRTIO_NET_F_GUEST_TSO4 (and MRG_RXBUF)
     std::unique_ptr<Frame[]> rx_frames; // by descriptor: the buffer the device may fill
     std::unique_ptr<Frame[]> tx_frames; // by head descriptor: the frame being sent
     std::unique_ptr<NetHeader[]> tx_headers; // by head descriptor: for a frame without headroom
@@ -126,10 +141,25 @@ Nic g_nics[max_nics];
 usize g_nic_count = 0;
 u32 g_acknowledged_interrupts = 0; // sarab_device_interrupts when the lines were last acknowledged
 
+// The features that come only with others: HOST_TSO4 needs CSUM, GUEST_TSO4 needs GUEST_CSUM
+// (the specification, 5.1.3.1); and this driver takes TCP segments longer than a receive
+// buffer only spread over several (MRG_RXBUF), and wants mergeable buffers only for them.
+u64 consistent_features(u64 accepted)
+{
+    if (!(accepted & feature_net_csum))
+        accepted &= ~feature_net_host_tso4;
+    constexpr u64 receive_offload = feature_net_guest_csum | feature_net_guest_tso4 | feature_net_mrg_rxbuf;
+    if ((accepted & receive_offload) != receive_offload)
+        accepted &= ~(feature_net_guest_tso4 | feature_net_mrg_rxbuf);
+    return accepted;
+}
+
 bool bring_up(Nic& n)
 {
     Transport& t = n.transport;
-    auto accepted = t.negotiate(feature_net_csum | feature_net_guest_csum | feature_net_host_tso4 | feature_net_mac | feature_net_mtu | feature_net_status | feature_event_idx);
+    auto accepted = t.negotiate(feature_net_csum | feature_net_guest_csum | feature_net_host_tso4 | feature_net_guest_tso4 | feature_net_mrg_rxbuf
+            | feature_net_mac | feature_net_mtu | feature_net_status | feature_event_idx,
+        consistent_features);
     if (!accepted)
         return false;
     n.features = *accepted;
@@ -203,6 +233,44 @@ void refill(Nic& n)
     }
     if (added)
         n.rx->kick();
+}
+
+// A packet the device spread over `buffers` receive buffers (MRG_RXBUF; the first, holding the
+// header, is `first`, `length` bytes used): joined into one frame of the NIC's joined pool,
+// header and all, or dropped when no frame is free or it would not fit. The device uses the
+// buffers of one packet together (5.1.6.4), so the other buffers-1 are in the used ring
+// already; all of them are taken off it either way.
+std::optional<Frame> join_buffers(Nic& n, Frame& first, u32 length, u16 buffers)
+{
+    std::optional<Frame> joined;
+    if (n.joined_pool && length <= first.capacity())
+        joined = n.joined_pool->allocate(0);
+    usize at = 0;
+    if (joined) {
+        std::memcpy(joined->buffer(), first.buffer(), length);
+        at = length;
+    }
+    for (u16 i = 1; i < buffers; ++i) {
+        auto used = n.rx->take_used();
+        if (!used) {
+            joined.reset(); // fewer buffers than the header says: not a packet to trust
+            break;
+        }
+        Frame part = std::move(n.rx_frames[used->id]);
+        if (joined && used->length <= part.capacity() && at + used->length <= joined->capacity()) {
+            std::memcpy(joined->buffer() + at, part.buffer(), used->length);
+            at += used->length;
+        } else {
+            joined.reset();
+        }
+    }
+    if (!joined) {
+        ++n.counters.unjoined;
+        return std::nullopt;
+    }
+    joined->set_window(0, at);
+    ++n.counters.joined;
+    return joined;
 }
 
 // virtio-mmio lines stay high until acknowledged, and are edge-triggered here: after any
@@ -352,8 +420,8 @@ void flush()
             asm volatile("pause");
         }
         reclaim_transmitted(n);
-        log::debug(platform_log, "net device '{}': {} frames received, {} transmitted ({} without headroom, {} cut into TCP segments by the device), {} runts, {} refused (ring full); kicks: {} rx, {} tx",
-            std::string_view(n.name), n.counters.received, n.counters.transmitted, n.counters.chained, n.counters.segmented, n.counters.runts, n.counters.tx_full,
+        log::debug(platform_log, "net device '{}': {} frames received ({} joined from several buffers, {} dropped unjoined), {} transmitted ({} without headroom, {} cut into TCP segments by the device), {} runts, {} refused (ring full); kicks: {} rx, {} tx",
+            std::string_view(n.name), n.counters.received, n.counters.joined, n.counters.unjoined, n.counters.transmitted, n.counters.chained, n.counters.segmented, n.counters.runts, n.counters.tx_full,
             n.rx->kicks(), n.tx->kicks());
     }
 }
@@ -411,6 +479,16 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
             log::warn(platform_log, "net device '{}': no memory for {} KiB of TCP segmentation buffers: the image cuts its own segments", name, segmentation_frames * segmentation_buffer / 1024);
         }
     }
+    if (n.features & feature_net_guest_tso4) {
+        auto joined = FramePool::create(joined_frames, header_size + max_segmentation_frame + vlan_tag);
+        if (joined) {
+            joined.value()->set_device_checksums(n.features & feature_net_csum);
+            n.joined_pool = joined.release_value();
+        } else {
+            log::warn(platform_log, "net device '{}': no memory for {} KiB of frames to join received TCP segments in: segments longer than a frame are dropped", name,
+                joined_frames * (header_size + max_segmentation_frame + vlan_tag) / 1024);
+        }
+    }
     n.acquired = true;
     usize length = name.size() < sizeof n.name - 1 ? name.size() : sizeof n.name - 1;
     std::memcpy(n.name, name.data(), length);
@@ -418,12 +496,12 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
     refill(n);
     n.transport.acknowledge_interrupt();
     Handle h = Handle(net_handle_base + usize(&n - g_nics));
-    log::debug(platform_log, "net device '{}': virtio-net at {} (NIC {}), MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, MTU {}{}, link {}, {} rx and {} tx entries, {}, completions {}, transmit checksums by the {}, received checksums checked by the {}, TCP segments cut by the {}",
+    log::debug(platform_log, "net device '{}': virtio-net at {} (NIC {}), MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, MTU {}{}, link {}, {} rx and {} tx entries, {}, completions {}, transmit checksums by the {}, received checksums checked by the {}, TCP segments cut by the {}, received TCP segments {}",
         name, std::string_view(n.where), h - net_handle_base, n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5], n.mtu,
         n.features & feature_net_mtu ? " (from the device)" : "", link_up(n) ? "up" : "down", n.rx->size(), n.tx->size(),
         n.features & feature_event_idx ? "EVENT_IDX" : "notification flags", n.transport.completion_path(),
         n.features & feature_net_csum ? "device" : "image", n.features & feature_net_guest_csum ? "device" : "image",
-        n.segmentation_pool ? "device" : "image");
+        n.segmentation_pool ? "device" : "image", n.joined_pool ? "joined by the device" : "as the wire carried them");
     return NetInfo { h, n.mac, n.mtu, n.segmentation_pool ? max_segmentation_frame : 0 };
 }
 
@@ -437,10 +515,20 @@ ErrorOr<Frame, NetError> net_receive(Handle h)
             return failure(NetError::empty);
         }
         Frame frame = std::move(n.rx_frames[used->id]);
+        u32 length = used->length;
+        // With MRG_RXBUF, a packet longer than a buffer goes on in the next buffers used.
+        u16 buffers = (n.features & feature_net_mrg_rxbuf) && length >= header_size ? reinterpret_cast<const NetHeader*>(frame.buffer())->buffers : 1;
+        if (buffers > 1) {
+            auto joined = join_buffers(n, frame, length, buffers);
+            if (!joined)
+                continue; // the buffers go back to the pool
+            frame = std::move(*joined);
+            length = u32(frame.size());
+        }
         // A quarter of the ring is free: refill it now, with one kick.
         if (n.rx->free_descriptors() >= n.rx->size() / 4)
             refill(n);
-        if (used->length < header_size + ethernet_header || used->length > frame.capacity()) {
+        if (length < header_size + ethernet_header || length > frame.capacity()) {
             ++n.counters.runts;
             continue; // the buffer goes back to the pool
         }
@@ -448,7 +536,7 @@ ErrorOr<Frame, NetError> net_receive(Handle h)
         // the host's own, whose checksum it left partial).
         const u8 flags = reinterpret_cast<const NetHeader*>(frame.buffer())->flags;
         frame.set_transport_checksum_ok((n.features & feature_net_guest_csum) && (flags & (NetHeader::needs_checksum | NetHeader::data_valid)));
-        frame.set_window(header_size, used->length - header_size);
+        frame.set_window(header_size, length - header_size);
         ++n.counters.received;
         return frame;
     }

@@ -254,7 +254,7 @@ void Transport::set_driver_features(u64 f) const
     write32(value, u32(f >> 32));
 }
 
-std::optional<u64> Transport::negotiate(u64 wanted)
+std::optional<u64> Transport::negotiate(u64 wanted, u64 (*consistent)(u64 accepted))
 {
     set_status(0); // reset
     set_status(status_acknowledge);
@@ -263,6 +263,8 @@ std::optional<u64> Transport::negotiate(u64 wanted)
     if (!(offered & feature_version_1))
         return std::nullopt; // a legacy device (QEMU: -global virtio-mmio.force-legacy=false)
     u64 accepted = offered & (wanted | feature_version_1);
+    if (consistent)
+        accepted = consistent(accepted) | feature_version_1;
     set_driver_features(accepted);
     set_status(status_acknowledge | status_driver | status_features_ok);
     if (!(status() & status_features_ok))

@@ -56,8 +56,11 @@ public:
     const char* completion_path() const { return m_msix ? "by MSI-X interrupt" : m_routed ? "by I/O APIC interrupt" : "polled"; }
 
     // Resets the device and negotiates features: VIRTIO_F_VERSION_1 and whatever of `wanted`
-    // the device offers. Returns the accepted set; none when the device is legacy or refuses.
-    std::optional<u64> negotiate(u64 wanted);
+    // the device offers. `consistent`, when given, takes that set and drops from it the
+    // features whose companions are missing (a feature the specification, or the driver,
+    // allows only with another). Returns the accepted set; none when the device is legacy or
+    // refuses.
+    std::optional<u64> negotiate(u64 wanted, u64 (*consistent)(u64 accepted) = nullptr);
     // The device is set up: DRIVER_OK. Or it could not be: FAILED.
     void driver_ok();
     void fail();

@@ -88,7 +88,9 @@ for machine in microvm q35; do
         # QEMU's tap backend has the virtio-net header, so the device offers VIRTIO_NET_F_CSUM
         # and VIRTIO_NET_F_GUEST_CSUM: what follows checks the checksums that Linux's tap
         # completes for the image, and the image takes Linux's packets as the device marks them.
-        expect_line "$name" "transmit checksums by the device, received checksums checked by the device, TCP segments cut by the device"
+        # And VIRTIO_NET_F_GUEST_TSO4 with mergeable receive buffers: Linux sends the image TCP
+        # segments of up to 64 KiB, which the driver joins from several buffers.
+        expect_line "$name" "transmit checksums by the device, received checksums checked by the device, TCP segments cut by the device, received TCP segments joined by the device"
         answered=0
         for _ in $(seq 1 40); do
             if ip netns exec "$ns" ping -c 1 -W 1 198.18.0.2 >/dev/null 2>&1; then
@@ -106,16 +108,22 @@ for machine in microvm q35; do
             ip netns exec "$ns" ping -c 3 -i 0.2 -W 2 -s 8000 198.18.0.2 >/dev/null || fail "$machine: no answer to an 8000-byte ping (fragments)"
             ip netns exec "$ns" python3 "$lib/echo_check.py" udp 198.18.0.2 || fail "$machine: UDP echo"
             # TCP echo over Sarab's TCP on virtio-net: 1 MB each way at once, and a refused port.
-            # The device offers VIRTIO_NET_F_HOST_TSO4 too: the echo comes back in segments of
-            # up to 64 KiB that Linux's tap cuts up, so Linux's side of the tap receives frames
-            # longer than the MTU on average.
+            # The device offers VIRTIO_NET_F_HOST_TSO4 and GUEST_TSO4 too: the echo comes back
+            # in segments of up to 64 KiB that Linux's tap cuts up, and Linux's own segments of
+            # up to 64 KiB reach the image joined, so both sides of the tap carry frames longer
+            # than the MTU on average.
             rx_before=($(ip netns exec "$ns" cat "/sys/class/net/$tap_a/statistics/rx_bytes" "/sys/class/net/$tap_a/statistics/rx_packets"))
+            tx_before=($(ip netns exec "$ns" cat "/sys/class/net/$tap_a/statistics/tx_bytes" "/sys/class/net/$tap_a/statistics/tx_packets"))
             ip netns exec "$ns" python3 "$lib/echo_check.py" tcp 198.18.0.2 1000000 --closed-port 9 \
                 || fail "$machine: TCP echo"
             rx_after=($(ip netns exec "$ns" cat "/sys/class/net/$tap_a/statistics/rx_bytes" "/sys/class/net/$tap_a/statistics/rx_packets"))
+            tx_after=($(ip netns exec "$ns" cat "/sys/class/net/$tap_a/statistics/tx_bytes" "/sys/class/net/$tap_a/statistics/tx_packets"))
             average=$(( (rx_after[0] - rx_before[0]) / (rx_after[1] - rx_before[1]) ))
             echo "$machine: TCP echo: $((rx_after[1] - rx_before[1])) frames from the image, $average bytes each on average"
             [ "$average" -gt 1514 ] || fail "$machine: the echo came back in frames of $average bytes on average: no TCP segmentation offload"
+            average=$(( (tx_after[0] - tx_before[0]) / (tx_after[1] - tx_before[1]) ))
+            echo "$machine: TCP echo: $((tx_after[1] - tx_before[1])) frames to the image, $average bytes each on average"
+            [ "$average" -gt 1514 ] || fail "$machine: Linux sent the image frames of $average bytes on average: no receive segmentation offload"
         fi
         kill -0 "$runner" 2>/dev/null || fail "$machine: echo ended early. Console: $(cat "$work/$name.out")"
     fi
@@ -181,7 +189,7 @@ PY
         expect_line "$name" "first reflected 600"
         expect_line "$name" "net device 'first': virtio-net at $transport"
         grep -E "net device '(first|second)': [0-9]+ frames received" "$work/$name.out" | sed "s/^.*debug virtio: /$machine: /"
-        if ! grep -qE "net device 'first': [0-9]+ frames received, [0-9]+ transmitted \\([1-9][0-9]* without headroom, 0 cut into TCP segments by the device\\), 0 runts, 0 refused" "$work/$name.out"; then
+        if ! grep -qE "net device 'first': [0-9]+ frames received \\(0 joined from several buffers, 0 dropped unjoined\\), [0-9]+ transmitted \\([1-9][0-9]* without headroom, 0 cut into TCP segments by the device\\), 0 runts, 0 refused" "$work/$name.out"; then
             fail "$machine: the counters of 'first' are not as expected"
             cat "$work/$name.out"
         fi
