@@ -111,7 +111,7 @@ struct Counters {
     u64 transmitted = 0;
     u64 runts = 0;    // received with less than a header and an Ethernet header
     u64 joined = 0;   // received over several buffers and joined into one frame
-    u64 unjoined = 0; // the same, dropped: no frame free to join them in, or too long
+    u64 unjoined = 0; // the same, dropped: no frame free, too long, or not a long TCP segment
     u64 tx_full = 0;  // transmits refused: no descriptors
     u64 chained = 0;  // transmits without headroom for the header
     u64 segmented = 0; // transmits the device cut into TCP segments
@@ -157,12 +157,23 @@ u64 consistent_features(u64 accepted)
 bool bring_up(Nic& n)
 {
     Transport& t = n.transport;
-    auto accepted = t.negotiate(feature_net_csum | feature_net_guest_csum | feature_net_host_tso4 | feature_net_guest_tso4 | feature_net_mrg_rxbuf
-            | feature_net_mac | feature_net_mtu | feature_net_status | feature_event_idx,
-        consistent_features);
+    u64 wanted = feature_net_csum | feature_net_guest_csum | feature_net_host_tso4 | feature_net_mac | feature_net_mtu | feature_net_status | feature_event_idx;
+    // Long received segments only with frames to join them in: made now, before the device
+    // may send any, and given up again when it does not join segments.
+    auto joined = FramePool::create(joined_frames, header_size + max_segmentation_frame + vlan_tag);
+    if (joined)
+        wanted |= feature_net_guest_tso4 | feature_net_mrg_rxbuf;
+    else
+        log::warn(platform_log, "virtio-net at {}: no memory for {} KiB of frames to join received TCP segments in: the host sends them cut to the MTU", std::string_view(n.where),
+            joined_frames * (header_size + max_segmentation_frame + vlan_tag) / 1024);
+    auto accepted = t.negotiate(wanted, consistent_features);
     if (!accepted)
         return false;
     n.features = *accepted;
+    if ((n.features & feature_net_guest_tso4) && joined) {
+        joined.value()->set_device_checksums(n.features & feature_net_csum);
+        n.joined_pool = joined.release_value();
+    }
     bool event_idx = n.features & feature_event_idx;
     n.rx = Virtqueue::create(t, receive_queue, ring_entries, event_idx);
     n.tx = n.rx ? Virtqueue::create(t, transmit_queue, ring_entries, event_idx) : nullptr;
@@ -237,13 +248,16 @@ void refill(Nic& n)
 
 // A packet the device spread over `buffers` receive buffers (MRG_RXBUF; the first, holding the
 // header, is `first`, `length` bytes used): joined into one frame of the NIC's joined pool,
-// header and all, or dropped when no frame is free or it would not fit. The device uses the
-// buffers of one packet together (5.1.6.4), so the other buffers-1 are in the used ring
+// header and all, or dropped when no frame is free or it would not fit. Only a TCP segment
+// the host made long (gso_type TCPV4) is joined: the stack is done with one before it takes
+// the next frame, while a UDP socket keeps its datagrams' frames until they are read, and a
+// frame longer than the MTU that is no such segment has no business here. The device uses
+// the buffers of one packet together (5.1.6.4), so the other buffers-1 are in the used ring
 // already; all of them are taken off it either way.
 std::optional<Frame> join_buffers(Nic& n, Frame& first, u32 length, u16 buffers)
 {
     std::optional<Frame> joined;
-    if (n.joined_pool && length <= first.capacity())
+    if (n.joined_pool && length <= first.capacity() && reinterpret_cast<const NetHeader*>(first.buffer())->gso_type == NetHeader::gso_tcpv4)
         joined = n.joined_pool->allocate(0);
     usize at = 0;
     if (joined) {
@@ -477,16 +491,6 @@ ErrorOr<NetInfo, NetError> net_acquire(std::string_view name)
             n.segmentation_pool = large.release_value();
         } else {
             log::warn(platform_log, "net device '{}': no memory for {} KiB of TCP segmentation buffers: the image cuts its own segments", name, segmentation_frames * segmentation_buffer / 1024);
-        }
-    }
-    if (n.features & feature_net_guest_tso4) {
-        auto joined = FramePool::create(joined_frames, header_size + max_segmentation_frame + vlan_tag);
-        if (joined) {
-            joined.value()->set_device_checksums(n.features & feature_net_csum);
-            n.joined_pool = joined.release_value();
-        } else {
-            log::warn(platform_log, "net device '{}': no memory for {} KiB of frames to join received TCP segments in: segments longer than a frame are dropped", name,
-                joined_frames * (header_size + max_segmentation_frame + vlan_tag) / 1024);
         }
     }
     n.acquired = true;
