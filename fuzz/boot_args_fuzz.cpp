@@ -15,11 +15,6 @@
 using namespace sarab;
 using namespace std::chrono_literals;
 
-namespace sarab::platform {
-// print_boot_usage's output (never called here).
-void console_write(std::string_view) { }
-} // namespace sarab::platform
-
 namespace {
 
 BootArg<u64> count { "count", 4, "a count" };

@@ -159,6 +159,13 @@ ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name);
 // Solo5's do); on return from block_write the data has reached the device.
 ErrorOr<void, BlockError> block_read(Handle, u64 sector, std::span<std::byte> buffer);
 ErrorOr<void, BlockError> block_write(Handle, u64 sector, std::span<const std::byte> buffer);
+// Makes every write that returned before the call durable: on return it survives a crash of
+// the machine (power lost), not only of the image. A device may keep writes in a volatile
+// cache until then, and may write the sectors of unflushed writes in any order, or some of
+// them only. hosted: fdatasync; virtio: VIRTIO_BLK_T_FLUSH when the device has a write cache
+// (VIRTIO_BLK_F_FLUSH), else nothing; simulated: the point up to which sim::crash_disk keeps
+// every write.
+ErrorOr<void, BlockError> block_flush(Handle);
 
 // ---- boot arguments --------------------------------------------------------------------
 // The words the image was started with, without the program name: argv on hosted, the

@@ -72,7 +72,15 @@ LinkConfig& link(const std::string& from);
 
 // A disk that block_acquire(name) will open, filled with zeroes.
 void add_disk(std::string name, u64 sectors, u32 sector_size = 512, bool read_only = false);
+// Its bytes, for a test to look at or change (a change there is kept at a crash unless the
+// sector was also written since the last flush).
 std::span<std::byte> disk_contents(const std::string& name);
+// The machine under the disk loses power: every sector written since the last block_flush
+// keeps what was written, with probability `survival`, or goes back to what it held at that
+// flush, each on its own (the world's seed decides), as a disk with a volatile write cache
+// may do. What was flushed stays.
+void crash_disk(const std::string& name, double survival = 0.5);
+u64 disk_flushes(const std::string& name);
 
 // Everything written to the console since reset; echoed to stdout too when `echo` is set.
 const std::string& console_output();

@@ -116,6 +116,7 @@ public:
     u64 sectors() const { return info().sectors; }
     ErrorOr<void, platform::BlockError> read(u64 sector, std::span<std::byte> buffer) { return platform::block_read(info().handle, sector, buffer); }
     ErrorOr<void, platform::BlockError> write(u64 sector, std::span<const std::byte> buffer) { return platform::block_write(info().handle, sector, buffer); }
+    ErrorOr<void, platform::BlockError> flush() { return platform::block_flush(info().handle); }
 
 private:
     platform::BlockInfo m_info {};

@@ -464,7 +464,20 @@ ErrorOr<void, BlockError> block_write(Handle h, u64 sector, std::span<const std:
         done += usize(n);
     }
     // "On return the data has reached the device": for a file, the kernel's page cache.
-    // Durability against host crashes (fdatasync) is the storage layer's explicit flush.
+    // Durability against host crashes is block_flush's.
+    return {};
+}
+
+ErrorOr<void, BlockError> block_flush(Handle h)
+{
+    Device& d = g_devices[h];
+    VERIFY(d.kind == Kind::file, "block I/O on a handle that is not a block device");
+    if (d.read_only)
+        return {};
+    while (::fdatasync(d.fd) < 0) {
+        if (errno != EINTR)
+            return failure(BlockError::io);
+    }
     return {};
 }
 

@@ -38,6 +38,9 @@ struct Disk {
     bool read_only = false;
     bool acquired = false;
     std::vector<std::byte> bytes;
+    std::vector<std::byte> durable; // the contents as of the last flush
+    std::vector<u64> unflushed;     // sectors written since, in the order written (repeats too)
+    u64 flushes = 0;
 };
 
 struct InFlight {
@@ -54,6 +57,7 @@ struct World {
     u64 now = 0;
     u64 seed = 1;
     u64 entropy = 0x5eed;
+    u64 disk_rng = 0xd15c; // crash_disk's choices
     u64 sequence = 0;
     std::vector<std::unique_ptr<Nic>> nics;
     std::vector<std::unique_ptr<Disk>> disks;
@@ -492,6 +496,19 @@ ErrorOr<void, BlockError> block_write(Handle h, u64 sector, std::span<const std:
     if (d.read_only)
         return failure(BlockError::read_only);
     std::memcpy(d.bytes.data() + sector * d.sector_size, buffer.data(), buffer.size());
+    for (u64 s = sector; s < sector + buffer.size() / d.sector_size; ++s)
+        d.unflushed.push_back(s);
+    return {};
+}
+
+ErrorOr<void, BlockError> block_flush(Handle h)
+{
+    Disk& d = disk_of(h);
+    for (u64 s : d.unflushed)
+        std::memcpy(d.durable.data() + s * d.sector_size, d.bytes.data() + s * d.sector_size, d.sector_size);
+    d.unflushed.clear();
+    ++d.flushes;
+    record("disk {} flush", d.name);
     return {};
 }
 
@@ -526,6 +543,7 @@ void reset(u64 seed)
     new (&w) World;
     w.seed = seed ? seed : 1;
     w.entropy = w.seed * 0xD1B54A32D192ED03ull + 0x5eed;
+    w.disk_rng = w.seed * 0x9E3779B97F4A7C15ull + 0xd15c;
 }
 
 void set_boot_arguments(std::vector<std::string> words)
@@ -576,17 +594,35 @@ void add_disk(std::string name, u64 sectors, u32 sector_size, bool read_only)
     disk->sector_size = sector_size;
     disk->read_only = read_only;
     disk->bytes.resize(sectors * sector_size);
+    disk->durable = disk->bytes;
     world().disks.push_back(std::move(disk));
 }
 
-std::span<std::byte> disk_contents(const std::string& name)
+static Disk& disk_named(const std::string& name)
 {
     for (auto& d : world().disks) {
         if (d->name == name)
-            return d->bytes;
+            return *d;
     }
     VERIFY_NOT_REACHED();
 }
+
+void crash_disk(const std::string& name, double survival)
+{
+    Disk& d = disk_named(name);
+    World& w = world();
+    for (u64 s : d.unflushed) {
+        // Each sector written since the last flush survives on its own, or is as it was then.
+        if (next_unit(w.disk_rng) >= survival)
+            std::memcpy(d.bytes.data() + s * d.sector_size, d.durable.data() + s * d.sector_size, d.sector_size);
+    }
+    d.unflushed.clear();
+    d.durable = d.bytes;
+}
+
+u64 disk_flushes(const std::string& name) { return disk_named(name).flushes; }
+
+std::span<std::byte> disk_contents(const std::string& name) { return disk_named(name).bytes; }
 
 const std::string& console_output() { return world().console; }
 void set_console_echo(bool echo) { world().echo = echo; }

@@ -3,10 +3,14 @@
 //
 // At the first block_acquire (at start-up, before sealing) set_up_disks takes every virtio block
 // device there is (transport.cpp: virtio-mmio devices named on the command line and on
-// microvm's window, PCI bus 0) and brings it up (VIRTIO_F_VERSION_1, and VIRTIO_BLK_F_RO and
-// VIRTIO_F_EVENT_IDX when offered; one split virtqueue of 16 entries, DRIVER_OK), then asks
+// microvm's window, PCI bus 0) and brings it up (VIRTIO_F_VERSION_1, and VIRTIO_BLK_F_RO,
+// VIRTIO_BLK_F_FLUSH and VIRTIO_F_EVENT_IDX when offered; one split virtqueue of 16 entries,
+// DRIVER_OK), then asks
 // for its serial number: that is the name it is bound to (`sarab run --block NAME=FILE` sets
-// it). block_acquire(NAME) finds the device by name.
+// it). block_acquire(NAME) finds the device by name. block_flush sends VIRTIO_BLK_T_FLUSH when
+// the device has a write cache (it offered VIRTIO_BLK_F_FLUSH: QEMU's default, cache=writeback,
+// keeps writes in the host's page cache until then); without one, a write is durable when it
+// completes and there is nothing to flush.
 //
 // A request is one descriptor chain: header (type, sector), the caller's buffer (identity
 // mapping: its virtual address is its physical one), one status byte. The seam's block calls
@@ -33,8 +37,9 @@ namespace sarab::platform::virtio {
 namespace {
 
 constexpr u64 feature_blk_ro = u64(1) << 5;
+constexpr u64 feature_blk_flush = u64(1) << 9;
 
-constexpr u32 request_in = 0, request_out = 1, request_get_id = 8;
+constexpr u32 request_in = 0, request_out = 1, request_flush = 4, request_get_id = 8;
 constexpr u16 queue_size = 16;
 constexpr u32 sector = 512;
 constexpr usize max_transfer = 1024 * 1024; // bytes per request
@@ -120,7 +125,7 @@ bool run_request(Disk& d, u32 type, u64 first_sector, void* buffer, u32 length, 
 bool bring_up(Disk& d)
 {
     Transport& t = d.transport;
-    auto accepted = t.negotiate(feature_blk_ro | feature_event_idx);
+    auto accepted = t.negotiate(feature_blk_ro | feature_blk_flush | feature_event_idx);
     if (!accepted)
         return false;
     d.features = *accepted;
@@ -224,8 +229,9 @@ ErrorOr<BlockInfo, BlockError> block_acquire(std::string_view name)
         if (d.acquired)
             return failure(BlockError::unavailable);
         d.acquired = true;
-        log::debug(platform_log, "block device '{}': virtio-blk at {}, {} sectors{}, features {:x}{}, completions {} ({} device interrupts so far)", name,
+        log::debug(platform_log, "block device '{}': virtio-blk at {}, {} sectors{}, features {:x}{}{}, completions {} ({} device interrupts so far)", name,
             std::string_view(d.where), d.sectors, d.read_only ? ", read-only" : "", d.features, d.features & feature_event_idx ? " (event index)" : "",
+            d.features & feature_blk_flush ? ", a write cache (flushed on block_flush)" : ", no write cache",
             d.transport.completion_path(), u32(sarab_device_interrupts));
         return BlockInfo { Handle(block_handle_base + i), sector, d.sectors, d.read_only };
     }
@@ -241,6 +247,16 @@ ErrorOr<void, BlockError> block_read(Handle h, u64 first, std::span<std::byte> b
 ErrorOr<void, BlockError> block_write(Handle h, u64 first, std::span<const std::byte> buffer)
 {
     return transfer(h, first, const_cast<std::byte*>(buffer.data()), buffer.size(), true);
+}
+
+ErrorOr<void, BlockError> block_flush(Handle h)
+{
+    Disk& d = *disk_of(h);
+    if (!(d.features & feature_blk_flush) || d.read_only)
+        return {};
+    if (!run_request(d, request_flush, 0, nullptr, 0, false))
+        return failure(BlockError::io);
+    return {};
 }
 
 } // namespace sarab::platform

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -271,6 +272,46 @@ TEST_F(Simulated, PcapHasEveryDeliveredFrame)
     std::memcpy(&second_ts_usec, bytes.data() + 24 + 80 + 4, 4);
     EXPECT_EQ(second_ts_usec, 1010u); // sent at 1 ms, 10 us of latency
     std::remove(path.c_str());
+}
+
+TEST_F(Simulated, ACrashKeepsFlushedWritesAndSomeOfTheRest)
+{
+    sim::add_disk("data", 64);
+    auto info = block_acquire("data").release_value();
+    std::vector<std::byte> one(512, std::byte(1)), two(512, std::byte(2));
+    auto sector = [](u64 s) { return sim::disk_contents("data")[s * 512]; };
+    for (u64 s = 0; s < 32; ++s)
+        ASSERT_TRUE(block_write(info.handle, s, one));
+    ASSERT_TRUE(block_flush(info.handle));
+    EXPECT_EQ(sim::disk_flushes("data"), 1u);
+    // Nothing written since the flush: a crash changes nothing.
+    sim::crash_disk("data", 0.0);
+    for (u64 s = 0; s < 32; ++s)
+        ASSERT_EQ(sector(s), std::byte(1));
+    // Written, not flushed, and nothing survives: as at the flush.
+    for (u64 s = 0; s < 64; ++s)
+        ASSERT_TRUE(block_write(info.handle, s, two));
+    sim::crash_disk("data", 0.0);
+    for (u64 s = 0; s < 64; ++s)
+        ASSERT_EQ(sector(s), s < 32 ? std::byte(1) : std::byte(0)) << s;
+    // Half the unflushed sectors survive, each on its own; a sector survives whole or not at all.
+    for (u64 s = 0; s < 64; ++s)
+        ASSERT_TRUE(block_write(info.handle, s, two));
+    sim::crash_disk("data", 0.5);
+    usize kept = 0;
+    for (u64 s = 0; s < 64; ++s) {
+        auto whole = sim::disk_contents("data").subspan(s * 512, 512);
+        bool new_sector = std::all_of(whole.begin(), whole.end(), [](std::byte b) { return b == std::byte(2); });
+        bool old_sector = std::all_of(whole.begin(), whole.end(), [&](std::byte b) { return b == (s < 32 ? std::byte(1) : std::byte(0)); });
+        ASSERT_TRUE(new_sector || old_sector) << s;
+        kept += new_sector;
+    }
+    EXPECT_GT(kept, 16u);
+    EXPECT_LT(kept, 48u);
+    // What a crash kept is the disk's now: a second crash does not take it back.
+    std::vector<std::byte> before(sim::disk_contents("data").begin(), sim::disk_contents("data").end());
+    sim::crash_disk("data", 0.0);
+    EXPECT_TRUE(std::equal(before.begin(), before.end(), sim::disk_contents("data").begin()));
 }
 
 TEST_F(Simulated, DisksReadAndWriteSectors)
