@@ -20,7 +20,7 @@ runs="${RUNS:-3}"
 for machine in ${MACHINES:-microvm q35}; do
     start_image "$machine" examples/echo
     qemu="$(cat "$work/qemu.pid")"
-    in_ns taskset -c 0 python3 - "$machine" "$runs" "$qemu" <<'PY'
+    in_ns taskset -c 0 python3 - "$machine" "$runs" "$qemu" "$root/tests/lib" <<'PY'
 import os, socket, statistics, subprocess, sys, time
 
 machine, runs, qemu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -71,27 +71,16 @@ for name, count, window in (("udp-1", 5000, 1), ("udp-32", 20000, 32)):
         cpu.append(used / got * 1000)
     report(name, rates, "echoes/s", cpu)
 
-import hashlib, threading
+import hashlib
+sys.path.insert(0, sys.argv[4])
+from echo_check import exchange
 size = 8 << 20
 data = os.urandom(size)
 rates, cpu = [], []
 for _ in range(runs):
-    s = socket.create_connection(("198.18.0.2", 7), timeout=30)
-    def send():
-        s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
     c0, t0 = qemu_cpu(), time.monotonic()
-    sender = threading.Thread(target=send)
-    sender.start()
-    got = bytearray()
-    while True:
-        chunk = s.recv(1 << 16)
-        if not chunk:
-            break
-        got += chunk
-    sender.join()
+    got = exchange("198.18.0.2", data, 30)
     elapsed, used = time.monotonic() - t0, qemu_cpu() - c0
-    s.close()
     assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest(), "tcp-echo: %d bytes back of %d, or different" % (len(got), size)
     rates.append(size / elapsed / (1 << 20))
     cpu.append(used / (size / (1 << 20)))

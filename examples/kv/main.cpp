@@ -52,6 +52,8 @@ std::optional<std::string> key_of(http::Request& request)
     return std::string(*key);
 }
 
+http::Response bad_key() { return http::Response::text(http::Status::bad_request, "a key is 1 to 1024 bytes, percent-encoded\n"); }
+
 } // namespace
 
 Task<int> sarab::app_main()
@@ -83,7 +85,7 @@ Task<int> sarab::app_main()
         }
         auto key = key_of(request);
         if (!key)
-            co_return http::Response::text(http::Status::bad_request, "a key is 1 to 1024 bytes, percent-encoded\n");
+            co_return bad_key();
         auto value = store.get(*key);
         if (!value)
             co_return failure_response(value.error());
@@ -97,7 +99,7 @@ Task<int> sarab::app_main()
     router.add(http::Method::put, "/keys/*", [&store](http::Request& request) -> Task<http::Response> {
         auto key = key_of(request);
         if (!key)
-            co_return http::Response::text(http::Status::bad_request, "a key is 1 to 1024 bytes, percent-encoded\n");
+            co_return bad_key();
         bool replaced = store.contains(*key);
         if (auto put = store.put(*key, request.body); !put)
             co_return failure_response(put.error());
@@ -106,7 +108,7 @@ Task<int> sarab::app_main()
     router.add(http::Method::delete_, "/keys/*", [&store](http::Request& request) -> Task<http::Response> {
         auto key = key_of(request);
         if (!key)
-            co_return http::Response::text(http::Status::bad_request, "a key is 1 to 1024 bytes, percent-encoded\n");
+            co_return bad_key();
         auto removed = store.remove(*key);
         if (!removed)
             co_return failure_response(removed.error());

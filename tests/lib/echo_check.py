@@ -42,28 +42,35 @@ def check_udp(host, timeout):
     print("udp: echo of 1 to 30000 bytes, and port unreachable, work")
 
 
+def exchange(host, data, timeout):
+    """Sends `data` to HOST:7 over one TCP connection while reading what comes back, until the
+    server closes; returns what came back. Also used by bench/virtio/net_figures.sh."""
+    s = socket.create_connection((host, 7), timeout=timeout)
+
+    def send():
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    got = bytearray()
+    while True:
+        chunk = s.recv(1 << 16)
+        if not chunk:
+            break
+        got += chunk
+    sender.join()
+    s.close()
+    return got
+
+
 def check_tcp(host, size, connections, closed_port, timeout):
     errors = []
 
     def one(k):
         try:
             data = bytes(((i * 13 + k) ^ (i >> 9)) & 0xff for i in range(size))
-            s = socket.create_connection((host, 7), timeout=timeout)
-
-            def send():
-                s.sendall(data)
-                s.shutdown(socket.SHUT_WR)
-
-            sender = threading.Thread(target=send)
-            sender.start()
-            got = bytearray()
-            while True:
-                chunk = s.recv(1 << 16)
-                if not chunk:
-                    break
-                got += chunk
-            sender.join()
-            s.close()
+            got = exchange(host, data, timeout)
             if hashlib.sha256(got).digest() != hashlib.sha256(data).digest():
                 errors.append("connection %d: %d bytes back of %d, or different" % (k, len(got), size))
         except Exception as e:  # any failure is the test's finding
