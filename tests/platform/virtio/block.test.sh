@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # virtio-blk, over virtio-mmio (microvm) and over PCI (q35): the disk application reads 64
-# sectors of a file-backed disk, writes a pattern to the next 64 and reads it back. Its
+# sectors of a file-backed disk, writes a pattern to the next 64, flushes (VIRTIO_BLK_F_FLUSH
+# negotiated: QEMU keeps a write cache and syncs the file) and reads it back. Its
 # checksums must match the file's, before and after, computed here on the host; a read past
 # the end is an error. Completions arrive as interrupts (an I/O APIC line on microvm, MSI-X on
 # q35), which --log=virtio:debug shows, with VIRTIO_F_EVENT_IDX negotiated (QEMU offers it):
@@ -32,6 +33,8 @@ for machine in microvm q35; do
     expect_status "$name" 0
     expect_line "$name" "disk 2048 sectors of 512 bytes"
     expect_line "$name" "read $before"
+    expect_line "$name" "flushed"
+    expect_line "$name" "a write cache (flushed on block_flush)"
     expect_line "$name" "readback ok"
     expect_line "$name" "past the end: sector out of range"
     expect_line "$name" "acquired after start-up: device unavailable"

@@ -3,6 +3,7 @@
 //
 //     read HEX       FNV-1a (64 bits) of sectors [0, N) as read
 //     wrote HEX      FNV-1a of the pattern written to sectors [N, 2N)
+//     flushed        block_flush answered (a VIRTIO_BLK_T_FLUSH with QEMU's write cache)
 //     readback ok    sectors [N, 2N) read back equal what was written
 //     acquired after start-up: device unavailable    one acquired in app_main (after sealing)
 #include <sarab/app.hpp>
@@ -43,6 +44,14 @@ sarab::Task<int> sarab::app_main()
         co_return 1;
     }
     println("wrote {:016x}", fnv1a(pattern));
+    // With a write cache (VIRTIO_BLK_F_FLUSH, QEMU's default), the host syncs the file: a
+    // request that surely takes long enough for the image to halt and be woken by its
+    // interrupt.
+    if (auto r = data.flush(); !r) {
+        println("flush failed: {}", platform::error_name(r.error()));
+        co_return 1;
+    }
+    println("flushed");
     std::vector<std::byte> back(bytes);
     if (auto r = data.read(n, back); !r) {
         println("read back failed: {}", platform::error_name(r.error()));
