@@ -19,9 +19,10 @@ def crc32c(data, previous=0):
 
 
 def area_header(area_sectors, generation):
-    head = b"sarab-kv" + struct.pack("<IIQQ", 1, SECTOR, area_sectors, generation)
+    salt = (generation * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF  # any 8 bytes do
+    head = b"sarab-kv" + struct.pack("<IIQQQ", 1, SECTOR, area_sectors, generation, salt)
     head += struct.pack("<I", crc32c(head))
-    return head.ljust(SECTOR, b"\0"), crc32c(head[:32])
+    return head.ljust(SECTOR, b"\0"), crc32c(head[:40])
 
 
 def record(kind, key, value, generation, sequence, chain):

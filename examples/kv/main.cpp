@@ -6,6 +6,9 @@
 //     curl -X PUT --data-binary @photo.jpg http://127.0.0.1:8080/keys/photo    201 (204 if replaced)
 //     curl http://127.0.0.1:8080/keys/photo                    the value, or 404
 //     curl http://127.0.0.1:8080/keys/                         the keys, one a line (?prefix=P)
+//
+// Keys are any bytes but NUL, percent-encoded in the path; the list is one key a line, so a key
+// with a newline in it makes it ambiguous.
 //     curl -X DELETE http://127.0.0.1:8080/keys/photo          204, or 404
 //
 // A PUT or DELETE is answered once the change is on the disk and the disk flushed: stop the
@@ -68,9 +71,13 @@ Task<int> sarab::app_main()
     http::Router router;
     router.get("/keys/*", [&store](http::Request& request) -> Task<http::Response> {
         if (request.param("*").empty()) {
-            std::string_view prefix;
-            if (request.query.starts_with("prefix="))
-                prefix = request.query.substr(7);
+            std::string_view prefix, query = request.query;
+            while (!query.empty()) {
+                std::string_view parameter = query.substr(0, query.find('&'));
+                query.remove_prefix(std::min(query.size(), parameter.size() + 1));
+                if (parameter.starts_with("prefix="))
+                    prefix = parameter.substr(7);
+            }
             char decoded[storage::DiskStore::max_key];
             auto wanted = http::percent_decode(prefix, decoded);
             if (!wanted)

@@ -4,6 +4,7 @@
 #include <sarab/base/log.hpp>
 #include <sarab/storage/disk_store.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 namespace sarab::storage {
@@ -52,6 +53,10 @@ struct AreaHeader {
     u32 crc = 0;
 };
 
+// A new area header, with a salt of its own: every attempt at making an area starts its chain
+// of CRCs from a value no earlier attempt had, so that records an earlier, unfinished attempt
+// left there (a compaction cut short, into the same area and generation) can never continue
+// it, and nobody can forge a record in a value's bytes ahead of time.
 void make_area_header(std::span<std::byte> sector, u32 sector_size, u64 area_sectors, u64 generation)
 {
     std::memset(sector.data(), 0, sector.size());
@@ -60,7 +65,8 @@ void make_area_header(std::span<std::byte> sector, u32 sector_size, u64 area_sec
     put_u32(sector.data() + 12, sector_size);
     put_u64(sector.data() + 16, area_sectors);
     put_u64(sector.data() + 24, generation);
-    put_u32(sector.data() + 32, crc32c(sector.first(32)));
+    platform::random_fill(sector.subspan(32, 8));
+    put_u32(sector.data() + 40, crc32c(sector.first(40)));
 }
 
 AreaHeader parse_area_header(std::span<const std::byte> sector, u32 sector_size, u64 area_sectors)
@@ -69,11 +75,13 @@ AreaHeader parse_area_header(std::span<const std::byte> sector, u32 sector_size,
     h.zero = true;
     for (std::byte b : sector)
         h.zero = h.zero && b == std::byte(0);
-    if (std::memcmp(sector.data(), area_magic, sizeof area_magic) != 0 || get_u32(sector.data() + 32) != crc32c(sector.first(32)))
+    if (std::memcmp(sector.data(), area_magic, sizeof area_magic) != 0 || get_u32(sector.data() + 40) != crc32c(sector.first(40)))
         return h;
-    h.valid = get_u32(sector.data() + 8) == format_version && get_u32(sector.data() + 12) == sector_size && get_u64(sector.data() + 16) == area_sectors;
     h.generation = get_u64(sector.data() + 24);
-    h.crc = get_u32(sector.data() + 32);
+    // The last generation is refused: the next compaction could not be later than it.
+    h.valid = get_u32(sector.data() + 8) == format_version && get_u32(sector.data() + 12) == sector_size && get_u64(sector.data() + 16) == area_sectors
+        && h.generation != ~u64(0);
+    h.crc = get_u32(sector.data() + 40);
     return h;
 }
 
@@ -145,17 +153,19 @@ ErrorOr<void, DiskStoreError> DiskStore::load()
 }
 
 // Reads the log of the area in use, record by record, into the index, up to the first sector
-// that is not the next record.
+// that is not the next record. A record is read and summed a piece at a time, so that lengths
+// read from the disk never size an allocation before its CRC has vouched for them.
 ErrorOr<void, DiskStoreError> DiskStore::scan()
 {
+    constexpr u64 piece_sectors = 32; // holds the header and the longest key, for any sector size
     u64 end = area_start(m_area) + m_area_sectors;
     m_tail = area_start(m_area) + 1;
     m_sequence = 1;
-    std::vector<std::byte> record(m_sector_size);
+    std::vector<std::byte> piece(piece_sectors * m_sector_size);
     while (m_tail < end) {
-        if (auto r = m_sectors->read(m_tail, std::span(record).first(m_sector_size)); !r)
+        if (auto r = m_sectors->read(m_tail, std::span(piece).first(m_sector_size)); !r)
             return failure(from_block(r.error()));
-        const std::byte* h = record.data();
+        const std::byte* h = piece.data();
         u8 kind = u8(h[24]);
         u32 key_length = get_u32(h + 28), value_length = get_u32(h + 32);
         if (get_u32(h) != record_magic || get_u64(h + 8) != m_generation || get_u64(h + 16) != m_sequence || (kind != kind_put && kind != kind_remove)
@@ -165,15 +175,25 @@ ErrorOr<void, DiskStoreError> DiskStore::scan()
         u64 count = record_sectors(key_length, value_length);
         if (count > end - m_tail)
             break;
-        record.resize(count * m_sector_size);
-        h = record.data();
-        if (count > 1) {
-            if (auto r = m_sectors->read(m_tail + 1, std::span(record).subspan(m_sector_size)); !r)
-                return failure(from_block(r.error()));
+        // The record's bytes from the generation to the value's end, summed piece by piece; the
+        // key is in the first piece.
+        u64 summed_end = record_header + u64(key_length) + value_length;
+        u32 sum = m_chain;
+        std::string key;
+        for (u64 done = 0; done < count; done += piece_sectors) {
+            u64 sectors = std::min(piece_sectors, count - done);
+            if (done > 0 || sectors > 1) {
+                if (auto r = m_sectors->read(m_tail + done, std::span(piece).first(sectors * m_sector_size)); !r)
+                    return failure(from_block(r.error()));
+            }
+            u64 from = done * m_sector_size, to = std::min(summed_end, from + sectors * m_sector_size);
+            u64 skip = from < 8 ? 8 - from : 0;
+            sum = crc32c(std::span(piece).subspan(skip, to - from - skip), sum);
+            if (done == 0)
+                key.assign(reinterpret_cast<const char*>(piece.data() + record_header), key_length);
         }
-        if (crc32c(std::span(record).subspan(8, record_header - 8 + key_length + value_length), m_chain) != crc)
+        if (sum != crc)
             break;
-        std::string key(reinterpret_cast<const char*>(h + record_header), key_length);
         auto found = m_index.find(key);
         if (found != m_index.end()) {
             m_live_sectors -= found->second.sectors;
@@ -186,7 +206,6 @@ ErrorOr<void, DiskStoreError> DiskStore::scan()
         m_chain = crc;
         m_tail += count;
         ++m_sequence;
-        record.resize(m_sector_size);
     }
     log::debug(g_log, "opened: generation {}, area {}, {} keys, {} records, the log ends at sector {} of {}", m_generation, m_area, m_index.size(), m_sequence - 1,
         m_tail - area_start(m_area), m_area_sectors);
@@ -261,19 +280,29 @@ u32 DiskStore::place_record(std::span<std::byte> record, u64 generation, u64 seq
 
 ErrorOr<void, DiskStoreError> DiskStore::append(u8 kind, std::string_view key, std::span<const std::byte> value)
 {
+    if (m_failed)
+        return failure(DiskStoreError::io);
     if (key.empty() || key.size() > max_key || value.size() > u32(-1) - record_header - max_key)
         return failure(DiskStoreError::too_large);
     u64 count = record_sectors(key.size(), value.size());
     if (count > m_area_sectors - 1)
         return failure(DiskStoreError::too_large);
-    if (count > area_start(m_area) + m_area_sectors - m_tail)
-        return compact(kind, key, value);
+    if (count > area_start(m_area) + m_area_sectors - m_tail) {
+        auto compacted = compact(kind, key, value);
+        // A write or flush that failed may have reached the disk all the same (the new area's
+        // header among them): what is on it is known again only by reading it.
+        m_failed = !compacted && compacted.error() == DiskStoreError::io;
+        return compacted;
+    }
     auto record = make_record(kind, key, value);
     u32 crc = place_record(record, m_generation, m_sequence, m_chain);
-    if (auto r = m_sectors->write(m_tail, record); !r)
-        return failure(from_block(r.error()));
-    if (auto r = m_sectors->flush(); !r)
-        return failure(from_block(r.error()));
+    auto written = m_sectors->write(m_tail, record);
+    if (written)
+        written = m_sectors->flush();
+    if (!written) {
+        m_failed = true;
+        return failure(from_block(written.error()));
+    }
     // On the disk: now the index.
     auto found = m_index.find(key);
     if (found != m_index.end()) {
@@ -306,7 +335,7 @@ ErrorOr<void, DiskStoreError> DiskStore::compact(u8 kind, std::string_view key, 
     u64 generation = m_generation + 1;
     std::vector<std::byte> header(m_sector_size);
     make_area_header(header, m_sector_size, m_area_sectors, generation);
-    u32 chain = get_u32(header.data() + 32);
+    u32 chain = get_u32(header.data() + 40);
     u64 at = area_start(area) + 1, sequence = 1;
     std::map<std::string, Location, std::less<>> moved;
     auto write = [&](std::string_view name, std::vector<std::byte>& record, u64 sectors, u32 value_length) -> ErrorOr<void, DiskStoreError> {

@@ -1,6 +1,7 @@
 // The read-write store on the simulated platform's disks: what it keeps across reopening,
 // compaction and a full disk, and that every acknowledged write survives a crash of the
 // machine at any point (sim::crash_disk: unflushed sectors kept or lost, each on its own).
+#include <sarab/base/crc32c.hpp>
 #include <sarab/platform/simulated.hpp>
 #include <sarab/storage/disk_store.hpp>
 
@@ -65,6 +66,50 @@ private:
     bool spend() { return m_budget > 0 && m_budget-- > 0; }
     BlockDevice& m_device;
     u64 m_budget;
+};
+
+// Sectors over a block device with one fault: the first write to `sector` fails, or the
+// `flush`-th flush does (counted from 1). With `lands`, the failing operation reaches the disk
+// all the same, as a device may before it reports an error.
+class FaultySectors final : public Sectors {
+public:
+    struct Fault {
+        std::optional<u64> write_of;
+        u64 flush = 0;
+        bool lands = false;
+    };
+    FaultySectors(BlockDevice& device, Fault fault)
+        : m_device(device)
+        , m_fault(fault)
+    {
+    }
+    u32 sector_size() const override { return m_device.sector_size(); }
+    u64 sectors() const override { return m_device.sectors(); }
+    ErrorOr<void, platform::BlockError> read(u64 sector, std::span<std::byte> buffer) override { return m_device.read(sector, buffer); }
+    ErrorOr<void, platform::BlockError> write(u64 sector, std::span<const std::byte> buffer) override
+    {
+        if (m_fault.write_of && *m_fault.write_of == sector) {
+            m_fault.write_of.reset();
+            if (m_fault.lands)
+                (void)m_device.write(sector, buffer);
+            return failure(platform::BlockError::io);
+        }
+        return m_device.write(sector, buffer);
+    }
+    ErrorOr<void, platform::BlockError> flush() override
+    {
+        if (++m_flushes == m_fault.flush) {
+            if (m_fault.lands)
+                (void)m_device.flush();
+            return failure(platform::BlockError::io);
+        }
+        return m_device.flush();
+    }
+
+private:
+    BlockDevice& m_device;
+    Fault m_fault;
+    u64 m_flushes = 0;
 };
 
 class DiskStoreTest : public ::testing::Test {
@@ -200,6 +245,70 @@ TEST_F(DiskStoreTest, ADamagedRecordIsReportedNotReturned)
     ASSERT_FALSE(got);
     EXPECT_EQ(got.error(), DiskStoreError::damaged);
     EXPECT_EQ(value_of(*store, "b"), "beta");
+}
+
+// A compaction cut short leaves its records in the other area. The next compaction into that
+// area, of the same generation, must not let them continue its own log: here they would bring
+// back a removed key and a put that failed. (Each area made draws a salt of its own.)
+TEST_F(DiskStoreTest, ACompactionCutShortLeavesNothingTheNextOneWouldTakeUp)
+{
+    BlockDevice& device = disk(24); // areas of 12 sectors: 11 for records, area 1's header at 12
+    std::string five(5 * 512 - 41, 'a'), three(3 * 512 - 41, 'b');
+    {
+        auto store = DiskStore::open(std::make_unique<FaultySectors>(device, FaultySectors::Fault { .write_of = 12, .flush = 0, .lands = false })).release_value();
+        ASSERT_TRUE(store->put("a", bytes(five)));
+        ASSERT_TRUE(store->put("b", bytes(three)));
+        ASSERT_TRUE(store->put("b", bytes(three))); // area 0 is full: 5 + 3 + 3 sectors
+        // Compacts into area 1: a, b and c written and flushed, then its header fails.
+        EXPECT_EQ(store->put("c", bytes("c")).error(), DiskStoreError::io);
+        // Until it is opened again, the store takes no more changes.
+        EXPECT_EQ(store->put("d", bytes("d")).error(), DiskStoreError::io);
+        EXPECT_EQ(store->remove("a").error(), DiskStoreError::io);
+    }
+    auto store = DiskStore::open(device).release_value();
+    EXPECT_EQ(store->keys(), (std::vector<std::string> { "a", "b" }));
+    // Area 0 is still full: the remove compacts into area 1 again, generation 2 again.
+    ASSERT_TRUE(store->remove("b").value());
+    EXPECT_EQ(store->stats().generation, 2u);
+    auto reopened = DiskStore::open(device).release_value();
+    EXPECT_EQ(reopened->keys(), (std::vector<std::string> { "a" }));
+    EXPECT_EQ(value_of(*reopened, "a"), five);
+}
+
+// A flush that fails after the new area's header reached the disk: the store must not go on
+// appending to the old area, whose changes the new header would hide.
+TEST_F(DiskStoreTest, AFailedFlushStopsChangesUntilTheStoreIsOpenedAgain)
+{
+    BlockDevice& device = disk(24);
+    std::string five(5 * 512 - 41, 'a');
+    {
+        // Flushes: 1 the new store, 2 and 3 the puts of a, 4 the compaction's records, 5 its
+        // header.
+        auto store = DiskStore::open(std::make_unique<FaultySectors>(device, FaultySectors::Fault { .write_of = std::nullopt, .flush = 5, .lands = true })).release_value();
+        ASSERT_TRUE(store->put("a", bytes(five)));
+        ASSERT_TRUE(store->put("a", bytes(five))); // one sector left
+        EXPECT_EQ(store->put("z", bytes(std::string(600, 'z'))).error(), DiskStoreError::io); // 2 sectors: compacts
+        EXPECT_EQ(store->remove("a").error(), DiskStoreError::io); // would fit the old area, unseen
+    }
+    auto store = DiskStore::open(device).release_value();
+    // The compaction's header is on the disk: the failed put took effect, the refused remove
+    // did not; nothing acknowledged is lost.
+    EXPECT_EQ(store->keys(), (std::vector<std::string> { "a", "z" }));
+    EXPECT_EQ(value_of(*store, "a"), five);
+}
+
+TEST_F(DiskStoreTest, TheLastGenerationIsNotAStore)
+{
+    BlockDevice& device = disk(24);
+    ASSERT_TRUE(DiskStore::open(device));
+    // Area 0's header, generation set to the last one and its CRC made right again.
+    auto header = sim::disk_contents("data").first(512);
+    for (int i = 0; i < 8; ++i)
+        header[24 + i] = std::byte(0xff);
+    u32 crc = crc32c(header.first(40));
+    for (int i = 0; i < 4; ++i)
+        header[40 + i] = std::byte(crc >> (8 * i));
+    EXPECT_EQ(DiskStore::open(device).error(), DiskStoreError::not_a_store);
 }
 
 // The property the store exists for: the machine stops after any number of device operations,

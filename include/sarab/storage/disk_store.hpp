@@ -10,13 +10,16 @@
 //
 // What put and remove return success for is durable: the record is written and the device
 // flushed (platform::block_flush) before they return, so it survives the image's crash and the
-// machine's. A failed call may or may not have taken effect. Keys are 1 to 1024 bytes, any
+// machine's. A failed call may or may not have taken effect; after the device has failed a
+// write or a flush, the store takes no more changes (DiskStoreError::io) until it is opened
+// again, which reads the disk as it is. Keys are 1 to 1024 bytes, any
 // bytes; values up to what half the disk holds. The keys and where their records are live in
 // memory; values are read from the disk on each get and checked against their checksum.
 //
 // On the disk (little-endian), the device is two areas of equal size, each an area header in
 // its first sector and a log of records after it. The area with the valid header of the
-// highest generation is the store. A record starts on a sector boundary: a 40-byte header
+// highest generation is the store; the header also holds a random salt, drawn for each area
+// made, from which its records' chain of CRCs starts. A record starts on a sector boundary: a 40-byte header
 // (magic, CRC-32C, generation, sequence number, put or remove, key and value lengths), the key,
 // the value, zeroes to the end of its last sector. Each record's CRC-32C covers it from the
 // generation to the value's end and continues the CRC of the record before it (the first
@@ -129,6 +132,7 @@ private:
     u32 m_chain = 0;          // the CRC the next record continues
     u64 m_live_sectors = 0;   // of the records in m_index
     u64 m_compactions = 0;
+    bool m_failed = false;    // a write or flush failed: no more changes until opened again
     std::map<std::string, Location, std::less<>> m_index;
 };
 

@@ -65,6 +65,7 @@ struct Disk {
     u64 requests = 0; // completed, for --log=virtio:debug
     bool read_only = false;
     bool acquired = false;
+    bool broken = false; // a request went unanswered: every later one fails
     char name[21] = {};
     char where[sizeof FoundDevice::where] = {};
 };
@@ -74,9 +75,12 @@ Disk g_disks[max_disks];
 usize g_disk_count = 0;
 
 // Runs one request (a chain of the header, an optional buffer, the status byte) and waits for
-// it. False when the device reports an error or does not answer within 30 s.
+// it. False when the device reports an error or does not answer within 30 s (and for every
+// request after such a silence).
 bool run_request(Disk& d, u32 type, u64 first_sector, void* buffer, u32 length, bool device_writes)
 {
+    if (d.broken)
+        return false;
     Virtqueue& q = *d.queue;
     Request& r = *d.request;
     r.header = RequestHeader { type, 0, first_sector };
@@ -102,7 +106,9 @@ bool run_request(Disk& d, u32 type, u64 first_sector, void* buffer, u32 length, 
     while (!q.has_used()) {
         u64 now = monotonic_ns();
         if (now > give_up) {
-            log::error(platform_log, "virtio-blk '{}': no answer to a request within 30 s", std::string_view(d.name));
+            // The request is still the device's: its descriptors and header cannot be reused.
+            log::error(platform_log, "virtio-blk '{}': no answer to a request within 30 s: the device is given up", std::string_view(d.name));
+            d.broken = true;
             return false;
         }
         // With an interrupt (MSI-X, an I/O APIC line) the completion wakes the CPU, and a
