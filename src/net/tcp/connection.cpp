@@ -60,6 +60,7 @@ void Connection::connect(u32 iss, u32 ts_offset, Instant now)
     m_iss = SeqNumber(iss);
     m_snd_una = m_iss;
     m_snd_max = m_iss + 1;
+    m_small_end = m_snd_una;
     m_ts_offset = ts_offset;
     m_options.receive_shift = m_config.window_scale ? shift_for(m_config.receive_buffer) : 0;
     set_state(State::syn_sent, now);
@@ -96,6 +97,7 @@ void Connection::accept_syn(const wire::TcpRepr& syn, u32 iss, u32 ts_offset, In
     m_iss = SeqNumber(iss);
     m_snd_una = m_iss;
     m_snd_max = m_iss + 1;
+    m_small_end = m_snd_una;
     m_irs = SeqNumber(syn.sequence);
     m_rcv_nxt = m_irs + 1;
     m_rcv_adv = m_rcv_nxt;
@@ -116,6 +118,7 @@ void Connection::accept_cookie(const wire::TcpRepr& ack, std::span<const std::by
     m_iss = SeqNumber(iss);
     m_snd_una = m_iss + 1;
     m_snd_max = m_iss + 1;
+    m_small_end = m_snd_una;
     m_irs = SeqNumber(irs);
     m_rcv_nxt = m_irs + 1;
     m_last_ack_sent = m_rcv_nxt;
@@ -1071,11 +1074,13 @@ void Connection::output(Instant now)
             // unless nothing is in flight and the room is half the largest window offered.
             if (len == 0 || flight() > 0 || len < m_max_snd_wnd / 2)
                 break;
-        } else if (len == unsent && len < m_mss && !fin_ready && !m_no_delay && flight() > 0) {
-            break; // Nagle: one small segment in flight at a time
+        } else if (len == unsent && len < m_mss && !fin_ready && !m_no_delay && small_segment_in_flight()) {
+            break; // Nagle, as Minshall refined it: one small segment in flight at a time
         }
         bool fin = fin_ready && len == unsent;
         send_range(m_snd_max, len, fin, false, now);
+        if (len % m_mss != 0)
+            m_small_end = m_snd_max + len; // the last segment of what went was short
         m_snd_max += len + (fin ? 1 : 0);
         if (fin)
             m_fin_sent = true;

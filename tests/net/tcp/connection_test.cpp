@@ -313,6 +313,29 @@ TEST(TcpConnection, AFullTransmitRingHoldsDataBackUntilTheLayerResumesTheConnect
     EXPECT_EQ(s.c.counters().bytes_retransmitted, 0u);
 }
 
+// Minshall's refinement (as Linux does it): the short tail of a write goes with it, even with
+// its full segments unacknowledged; only a second short segment waits, for the first's ACK.
+TEST(TcpConnection, NagleLetsAWritesShortTailGoAndHoldsTheNextSmallSegment)
+{
+    Script s;
+    s.establish_active();
+    s.write(std::string(3000, 'x'));
+    auto out = s.take();
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[2].payload.size(), 3000u - 2 * 1460);
+    s.write("y");
+    EXPECT_TRUE(s.take().empty()); // the 80-byte tail is unacknowledged
+    s.in(ACK, 5001, 1001 + 2920);  // the full segments only
+    EXPECT_TRUE(s.take().empty());
+    s.in(ACK, 5001, 1001 + 3000);  // and the tail
+    auto last = s.one();
+    EXPECT_EQ(last.payload, "y");
+    EXPECT_EQ(last.h.sequence, 1001u + 3000);
+    // Full segments are not held by a small one in flight.
+    s.write(std::string(1460, 'z'));
+    EXPECT_EQ(s.one().payload.size(), 1460u);
+}
+
 TEST(TcpConnection, NagleHoldsASecondSmallSegmentUntilTheFirstIsAcknowledged)
 {
     Script s;

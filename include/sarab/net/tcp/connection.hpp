@@ -14,7 +14,9 @@
 //   loss recovery without SACK             RFC 6582 (NewReno partial ACKs)
 //   window scaling, timestamps, PAWS       RFC 7323
 //   delayed ACKs                           RFC 1122 4.2.3.2, RFC 5681 4.2 (every 2nd segment)
-//   Nagle, sender and receiver SWS         RFC 9293 3.8.6 (set_no_delay turns Nagle off)
+//   Nagle, sender and receiver SWS         RFC 9293 3.8.6; Nagle with Minshall's refinement (a
+//                                          short segment waits only while another is
+//                                          unacknowledged); set_no_delay turns it off
 //   zero-window probes                     RFC 9293 3.8.6.1 (persist timer, never gives up)
 //   keepalive                              RFC 9293 3.8.4 (off unless configured)
 //   blind RST, SYN and data mitigations    RFC 5961 3, 4, 5 (challenge ACKs, rate-limited)
@@ -225,6 +227,10 @@ private:
     void output(Instant now);
     u32 pipe() const;
     u32 flight() const { return u32(m_snd_max - m_snd_una); }
+    // Whether the last segment shorter than the MSS that was sent is still unacknowledged
+    // (Minshall's refinement of Nagle: a write's own short tail goes at once; a second small
+    // segment waits for the first's ACK).
+    bool small_segment_in_flight() const { return m_small_end != m_snd_una && in_flight(m_small_end - 1); }
     u32 data_end_offset() const { return m_tx.size(); } // bytes from snd_una to the end of data
     bool next_retransmission(SeqNumber& seq, u32& len) const;
     void send_range(SeqNumber seq, u32 data_len, bool fin, bool retransmission, Instant now);
@@ -260,6 +266,7 @@ private:
     SeqNumber m_iss;
     SeqNumber m_snd_una;
     SeqNumber m_snd_max;
+    SeqNumber m_small_end; // where the last short segment sent ended (small_segment_in_flight)
     SeqNumber m_snd_wl1;
     SeqNumber m_snd_wl2;
     u32 m_snd_wnd = 0;
