@@ -20,30 +20,25 @@ constexpr usize record_header = 40;
 constexpr u8 kind_put = 1, kind_remove = 2;
 constexpr u64 min_area_sectors = 4;
 
-void put_u32(std::byte* at, u32 v)
+// Little-endian fields.
+template<class T>
+void put_le(std::byte* at, T v)
 {
-    for (int i = 0; i < 4; ++i)
+    for (usize i = 0; i < sizeof(T); ++i)
         at[i] = std::byte(v >> (8 * i));
 }
-void put_u64(std::byte* at, u64 v)
+template<class T>
+T get_le(const std::byte* at)
 {
-    for (int i = 0; i < 8; ++i)
-        at[i] = std::byte(v >> (8 * i));
-}
-u32 get_u32(const std::byte* at)
-{
-    u32 v = 0;
-    for (int i = 3; i >= 0; --i)
-        v = (v << 8) | u32(at[i]);
+    T v = 0;
+    for (usize i = sizeof(T); i-- > 0;)
+        v = T(v << 8) | T(at[i]);
     return v;
 }
-u64 get_u64(const std::byte* at)
-{
-    u64 v = 0;
-    for (int i = 7; i >= 0; --i)
-        v = (v << 8) | u64(at[i]);
-    return v;
-}
+void put_u32(std::byte* at, u32 v) { put_le(at, v); }
+void put_u64(std::byte* at, u64 v) { put_le(at, v); }
+u32 get_u32(const std::byte* at) { return get_le<u32>(at); }
+u64 get_u64(const std::byte* at) { return get_le<u64>(at); }
 
 // An area header's sector: valid, with its generation and CRC; or not.
 struct AreaHeader {
@@ -194,18 +189,7 @@ ErrorOr<void, DiskStoreError> DiskStore::scan()
         }
         if (sum != crc)
             break;
-        auto found = m_index.find(key);
-        if (found != m_index.end()) {
-            m_live_sectors -= found->second.sectors;
-            m_index.erase(found);
-        }
-        if (kind == kind_put) {
-            m_index.emplace(std::move(key), Location { m_tail, count, value_length, m_chain });
-            m_live_sectors += count;
-        }
-        m_chain = crc;
-        m_tail += count;
-        ++m_sequence;
+        took_record(kind, key, count, value_length, crc);
     }
     log::debug(g_log, "opened: generation {}, area {}, {} keys, {} records, the log ends at sector {} of {}", m_generation, m_area, m_index.size(), m_sequence - 1,
         m_tail - area_start(m_area), m_area_sectors);
@@ -303,20 +287,26 @@ ErrorOr<void, DiskStoreError> DiskStore::append(u8 kind, std::string_view key, s
         m_failed = true;
         return failure(from_block(written.error()));
     }
-    // On the disk: now the index.
+    took_record(kind, key, count, u32(value.size()), crc); // on the disk: now the index
+    return {};
+}
+
+// The record at the log's tail, `sectors` long with CRC `crc`, is the log's: the index and the
+// tail follow it (read by scan, or just written by append).
+void DiskStore::took_record(u8 kind, std::string_view key, u64 sectors, u32 value_length, u32 crc)
+{
     auto found = m_index.find(key);
     if (found != m_index.end()) {
         m_live_sectors -= found->second.sectors;
         m_index.erase(found);
     }
     if (kind == kind_put) {
-        m_index.emplace(std::string(key), Location { m_tail, count, u32(value.size()), m_chain });
-        m_live_sectors += count;
+        m_index.emplace(std::string(key), Location { m_tail, sectors, value_length, m_chain });
+        m_live_sectors += sectors;
     }
     m_chain = crc;
-    m_tail += count;
+    m_tail += sectors;
     ++m_sequence;
-    return {};
 }
 
 // The log is full: the live records but `key`'s are written into the other area under the

@@ -37,18 +37,32 @@ std::string value_of(DiskStore& store, std::string_view key)
     return text(*got.value());
 }
 
-// Sectors over a block device that fail every operation after the first `budget`: the machine
-// stops there, in the middle of whatever the store was doing.
-class StoppingSectors final : public Sectors {
+// The sectors of a block device, for the faulty ones below to override writes and flushes of.
+class DeviceSectors : public Sectors {
 public:
-    StoppingSectors(BlockDevice& device, u64 budget)
+    explicit DeviceSectors(BlockDevice& device)
         : m_device(device)
-        , m_budget(budget)
     {
     }
     u32 sector_size() const override { return m_device.sector_size(); }
     u64 sectors() const override { return m_device.sectors(); }
     ErrorOr<void, platform::BlockError> read(u64 sector, std::span<std::byte> buffer) override { return m_device.read(sector, buffer); }
+    ErrorOr<void, platform::BlockError> write(u64 sector, std::span<const std::byte> buffer) override { return m_device.write(sector, buffer); }
+    ErrorOr<void, platform::BlockError> flush() override { return m_device.flush(); }
+
+protected:
+    BlockDevice& m_device;
+};
+
+// Sectors over a block device that fail every operation after the first `budget`: the machine
+// stops there, in the middle of whatever the store was doing.
+class StoppingSectors final : public DeviceSectors {
+public:
+    StoppingSectors(BlockDevice& device, u64 budget)
+        : DeviceSectors(device)
+        , m_budget(budget)
+    {
+    }
     ErrorOr<void, platform::BlockError> write(u64 sector, std::span<const std::byte> buffer) override
     {
         if (!spend())
@@ -64,14 +78,13 @@ public:
 
 private:
     bool spend() { return m_budget > 0 && m_budget-- > 0; }
-    BlockDevice& m_device;
     u64 m_budget;
 };
 
 // Sectors over a block device with one fault: the first write to `sector` fails, or the
 // `flush`-th flush does (counted from 1). With `lands`, the failing operation reaches the disk
 // all the same, as a device may before it reports an error.
-class FaultySectors final : public Sectors {
+class FaultySectors final : public DeviceSectors {
 public:
     struct Fault {
         std::optional<u64> write_of;
@@ -79,13 +92,10 @@ public:
         bool lands = false;
     };
     FaultySectors(BlockDevice& device, Fault fault)
-        : m_device(device)
+        : DeviceSectors(device)
         , m_fault(fault)
     {
     }
-    u32 sector_size() const override { return m_device.sector_size(); }
-    u64 sectors() const override { return m_device.sectors(); }
-    ErrorOr<void, platform::BlockError> read(u64 sector, std::span<std::byte> buffer) override { return m_device.read(sector, buffer); }
     ErrorOr<void, platform::BlockError> write(u64 sector, std::span<const std::byte> buffer) override
     {
         if (m_fault.write_of && *m_fault.write_of == sector) {
@@ -107,7 +117,6 @@ public:
     }
 
 private:
-    BlockDevice& m_device;
     Fault m_fault;
     u64 m_flushes = 0;
 };

@@ -115,6 +115,7 @@ private:
     ErrorOr<void, DiskStoreError> load();
     ErrorOr<void, DiskStoreError> scan();
     ErrorOr<void, DiskStoreError> append(u8 kind, std::string_view key, std::span<const std::byte> value);
+    void took_record(u8 kind, std::string_view key, u64 sectors, u32 value_length, u32 crc);
     ErrorOr<void, DiskStoreError> compact(u8 kind, std::string_view key, std::span<const std::byte> value);
     std::vector<std::byte> make_record(u8 kind, std::string_view key, std::span<const std::byte> value) const;
     static u32 place_record(std::span<std::byte> record, u64 generation, u64 sequence, u32 chain);
